@@ -3,6 +3,7 @@ import { formatIpv6 } from '../util/reader.js';
 import type { Writer } from '../util/writer.js';
 import { parseIpv4, parseIpv6 } from '../util/writer.js';
 import { type RouteDistinguisher, rdFromBytes, encodeRd, formatRd } from './rd.js';
+import { copyBytes } from './bytes.js';
 
 /**
  * Next hop of MP_REACH_NLRI (RFC 4760), chosen by length and family:
@@ -41,7 +42,7 @@ export function decodeMpNextHop(r: Reader, afi: number, safi: number): MpNextHop
     nh = { kind: 'ipv6', address: v6(p), linkLocal: v6(p + 16) };
   }
   // A copy: next hops outlive the message buffer in the RIB.
-  nh ??= { kind: 'raw', raw: b.slice(p, p + n) };
+  nh ??= { kind: 'raw', raw: copyBytes(b, p, p + n) };
   r.pos = r.end;
   return nh;
 }

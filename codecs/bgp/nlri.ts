@@ -7,6 +7,7 @@ import type { MplsLabel, Nlri, NlriOptions } from './nlri/types.js';
 import { LABELED, PLAIN, VPN, decodeIpList, encodeIpNlri, type IpMode } from './nlri/ip.js';
 import { decodeRtcList, encodeRtcNlri } from './nlri/rtc.js';
 import { decodeEvpnList, encodeEvpnNlri } from './nlri/evpn.js';
+import { copyBytes } from './bytes.js';
 
 export type * from './nlri/types.js';
 export { labelFromField, labelField } from './nlri/common.js';
@@ -61,7 +62,7 @@ export function decodeNlriList(r: Reader, afi: number, safi: number, opts: NlriO
       case 'unknown': {
         if (r.atEnd()) return [];
         // A copy: decoded routes outlive the message buffer.
-        const raw = r.buf.slice(r.pos, r.end);
+        const raw = copyBytes(r.buf, r.pos, r.end);
         r.pos = r.end;
         return [{ kind: 'unknown', raw }];
       }

@@ -2,6 +2,7 @@ import type { Reader } from '../util/reader.js';
 import type { Writer } from '../util/writer.js';
 import { parseIpv4 } from '../util/writer.js';
 import { toHex } from '../util/hex.js';
+import { copyBytes } from './bytes.js';
 
 /**
  * Route Distinguisher (RFC 4364 section 4.2): 2-byte type + 6-byte value.
@@ -46,7 +47,7 @@ export function rdFromBytes(b: Uint8Array, p: number): RouteDistinguisher {
       };
     default: {
       // A copy, not a view: decoded routes live in the RIB long after the message buffer.
-      const raw = b.slice(p, p + 8);
+      const raw = copyBytes(b, p, p + 8);
       return { type, admin: toHex(raw.subarray(2)), assigned: 0, raw };
     }
   }

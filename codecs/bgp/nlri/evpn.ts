@@ -5,6 +5,7 @@ import { parseIpv4, parseIpv6, parseMac } from '../../util/writer.js';
 import { rdFromBytes, encodeRd } from '../rd.js';
 import type { EvpnMacIp, EvpnNlri } from './types.js';
 import { esiText, isIpv6Text, labelFromField, nlriFail, parseEsi, short, writeLabel } from './common.js';
+import { copyBytes } from '../bytes.js';
 
 /**
  * EVPN NLRI (AFI 25 SAFI 70): route type, length, then a type-specific body (RFC 7432 section
@@ -91,7 +92,7 @@ export function decodeEvpnList(r: Reader, addPath: boolean, base: string): EvpnN
         break;
       }
       default:
-        out.push({ kind: 'evpn', pathId, routeType, raw: b.slice(s, s + len) });
+        out.push({ kind: 'evpn', pathId, routeType, raw: copyBytes(b, s, s + len) });
     }
     p = s + len;
   }

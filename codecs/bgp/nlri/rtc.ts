@@ -3,6 +3,7 @@ import type { Writer } from '../../util/writer.js';
 import { formatRouteTarget } from '../rd.js';
 import type { RtcNlri } from './types.js';
 import { nlriFail, short } from './common.js';
+import { copyBytes } from '../bytes.js';
 
 /**
  * Route target membership NLRI (RFC 4684 section 4): a bit length, then origin AS (4 bytes) and
@@ -36,7 +37,7 @@ export function decodeRtcList(r: Reader, addPath: boolean, base: string): RtcNlr
     p += 4;
     const n = (length - 32 + 7) >> 3;
     if (p + n > end) nlriFail(base, i, 'routeTarget', p, short(n, end - p));
-    const routeTarget = b.slice(p, p + n);
+    const routeTarget = copyBytes(b, p, p + n);
     p += n;
     const nlri: RtcNlri = { kind: 'rtc', pathId, length, originAs, routeTarget };
     if (length === 96) nlri.rt = formatRouteTarget(routeTarget);

@@ -1,0 +1,61 @@
+import { decodeCommand } from './decode.js';
+import { processIo, type CliIo } from './io.js';
+import { UsageError } from './usage.js';
+
+/**
+ * `weft <command> ...`. Each command is an async function of its arguments returning the
+ * exit status; commands not written yet are listed in the help only.
+ */
+
+interface Command {
+  summary: string;
+  run?: (args: string[], io: CliIo) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  decode: { summary: 'dissect a pcap/pcapng capture (BGP, XMPP, tunnels)', run: decodeCommand },
+  control: { summary: 'run a control node (BGP route reflector + XMPP server)' },
+  agent: { summary: 'run a vRouter agent' },
+  lab: { summary: 'build and drive a lab topology' },
+  vif: { summary: 'list vRouter interfaces' },
+  rt: { summary: 'show vRouter routes' },
+  nh: { summary: 'show vRouter next hops' },
+  mpls: { summary: 'show the vRouter MPLS label table' },
+  flow: { summary: 'show the vRouter flow table' },
+  bgp: { summary: 'show BGP neighbors and routes' },
+  status: { summary: 'show the state of the daemons' },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(
+    ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}${c.run ? '' : ' (not yet available)'}`,
+  );
+  return `usage: weft <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'weft <command> --help' describes a command.\n`;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(help());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr.write(`weft: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (!cmd.run) {
+    io.stderr.write(`weft: '${name}' is not yet available\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(args, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\n\n${e.usage ?? help()}`);
+      return 2;
+    }
+    throw e;
+  }
+}
