@@ -1,0 +1,6 @@
+/** Contrail-dialect XMPP codecs: framer, XML subset, typed stanzas and item entries. */
+export * from './constants.js';
+export * from './framer.js';
+export * from './xml.js';
+export * from './items.js';
+export * from './stanzas.js';
