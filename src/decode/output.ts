@@ -1,5 +1,6 @@
 import { DecodeError } from '../../codecs/util/errors.js';
 import { toHex } from '../../codecs/util/hex.js';
+import { bgpLayerText, errorText } from './bgp-text.js';
 import type { DecodedPacket, Layer } from './types.js';
 
 /**
@@ -48,7 +49,7 @@ const LAYER_TITLES: Readonly<Record<string, string>> = {
 };
 
 function scalar(v: unknown): string | undefined {
-  if (v === null || v === undefined) return String(v);
+  if (v === null) return 'null';
   if (v instanceof Uint8Array) return v.length ? toHex(v) : '(empty)';
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'string') return v;
@@ -60,7 +61,12 @@ function scalar(v: unknown): string | undefined {
 const HEX_FIELDS = new Set(['type', 'tpid', 'protocolType', 'flags', 'checksum', 'etherType', 'protocol']);
 
 function tree(lines: string[], key: string, v: unknown, indent: string): void {
-  if (typeof v === 'function') return;
+  // Absent optional fields (a path id without ADD-PATH...) are not part of the packet.
+  if (typeof v === 'function' || v === undefined) return;
+  if (v instanceof DecodeError) {
+    lines.push(`${indent}${key}: [Malformed: ${errorText(v)}]`);
+    return;
+  }
   const s = scalar(v);
   if (s !== undefined) {
     const hex = typeof v === 'number' && HEX_FIELDS.has(key) && Number.isInteger(v) ? ` (0x${v.toString(16).padStart(4, '0')})` : '';
@@ -94,6 +100,10 @@ function headline(x: unknown): string {
 
 function layerText(lines: string[], l: Layer): void {
   lines.push(LAYER_TITLES[l.layer] ?? l.layer);
+  if (l.layer === 'bgp') {
+    bgpLayerText(lines, l, '    ');
+    return;
+  }
   for (const [k, v] of Object.entries(l)) {
     if (k === 'layer') continue;
     tree(lines, k, v, '    ');
@@ -106,9 +116,6 @@ export function packetToText(p: DecodedPacket): string {
     `    Epoch time: ${p.ts}`,
   ];
   for (const l of p.layers) layerText(lines, l);
-  for (const e of p.errors) {
-    const n = e.error.notification ? ` (NOTIFICATION ${e.error.notification.code}/${e.error.notification.subcode})` : '';
-    lines.push(`[Malformed ${e.layer}: ${e.error.field} at offset ${e.error.offset}: ${e.error.reason}${n}]`);
-  }
+  for (const e of p.errors) lines.push(`[Malformed ${e.layer}: ${errorText(e.error)}]`);
   return `${lines.join('\n')}\n`;
 }
