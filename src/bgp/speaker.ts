@@ -1,0 +1,793 @@
+/**
+ * The BGP speaker: Peers (sessions) on one side, Loc-RIB tables per family on the other, and
+ * between them the import (RFC 7606 verdicts, loop checks, max-prefix, graceful restart) and
+ * the export (route reflection through RouteExporter, RT constraint, Adj-RIB-Out, packing).
+ *
+ * Exports are computed when a table reports a changed best path and written out in batches:
+ * everything decided while handling one burst of socket data goes out in one flush per peer
+ * (setImmediate), grouped by attribute set into as few UPDATEs as the message size allows.
+ */
+import net from 'node:net';
+import { endOfRib, missingWellKnown } from '../../codecs/bgp/update.js';
+import type { Nlri } from '../../codecs/bgp/nlri.js';
+import { Writer } from '../../codecs/util/writer.js';
+import { toHex } from '../../codecs/util/hex.js';
+import { AttrStore, bgpSource, localSource } from '../rib/path.js';
+import type { AttrInput, Attrs, BgpSource, Path, PathAttributes } from '../rib/path.js';
+import { RouteExporter, checkReceived, type BgpTarget, type LocalSpeaker } from '../rib/reflect.js';
+import { RtMembership } from '../rib/rtc.js';
+import { formatExtCommunity } from '../rib/route-target.js';
+import { Table, type RouteChange } from '../rib/table.js';
+import type { FsmConfig } from './fsm/config.js';
+import type { Negotiated } from './fsm/negotiate.js';
+import type { RouteRefreshMessage, UpdateMessage } from './fsm/messages.js';
+import { TABLE_NAMES, afiSafiOf, familyOf, isVpnFamily, labelStack, nlriLabels, routeKey, rtcMembership, type FamilyName } from './families.js';
+import { receivedAttributes, withNextHop } from './rib-attrs.js';
+import { Peer, type DownInfo, type MessageCounters, type PeerHandler } from './session/peer.js';
+import { checkNeighbor, checkSpeakerConfig, type NeighborConfig, type SpeakerConfig } from './speaker-config.js';
+import { UpdateBuilder } from './update-builder.js';
+
+export type { NeighborConfig, SpeakerConfig } from './speaker-config.js';
+
+const DEFAULT_FAMILIES: FamilyName[] = ['ipv4-unicast', 'vpnv4'];
+const RTC_DEFAULT_KEY = routeKey('rtc', { kind: 'rtc', length: 0, routeTarget: new Uint8Array(0) })!;
+/** Next hop of locally originated paths: replaced by our session address when advertised. */
+const SELF = '0.0.0.0';
+
+interface AdjOut {
+  key: string;
+  attrs: Attrs;
+  labels: readonly number[] | undefined;
+  /** In the pending list already (updated in place until the flush). */
+  queued: boolean;
+  /** Withdrawn after it was queued: the flush skips it. */
+  dead: boolean;
+}
+
+/**
+ * An outgoing change: an announcement (the live AdjOut entry) or a withdrawal (the NLRI).
+ * A list, not a map: the queued flag keeps an entry from going in twice.
+ */
+type Pending = AdjOut | Nlri;
+
+interface StaleState {
+  families: Set<FamilyName>;
+  timer: NodeJS.Timeout;
+}
+
+interface Neighbor {
+  config: NeighborConfig;
+  peer: Peer;
+  /** Set while Established. */
+  session: Session | undefined;
+  /** The source of its paths; kept across sessions (graceful restart finds the stale paths by it). */
+  source: BgpSource | undefined;
+  stale: StaleState | undefined;
+  /** Accepted routes, all families: the max-prefix count. */
+  prefixes: number;
+}
+
+interface Session {
+  negotiated: Negotiated;
+  families: Set<FamilyName>;
+  target: BgpTarget;
+  builder: UpdateBuilder;
+  /** Filtered by RT constraint (it negotiated RTC). */
+  rtc: boolean;
+  rtcDirty: boolean;
+  adjOut: Map<FamilyName, Map<string, AdjOut>>;
+  pending: Map<FamilyName, Pending[]>;
+  eorDue: Set<FamilyName>;
+  updatesOut: number;
+  /**
+   * The last export decision: routes arrive in runs sharing attribute set and source, so one
+   * entry saves the exporter's memo lookups for nearly every route of a run.
+   */
+  lastAttrs: Attrs | undefined;
+  lastSource: Path['source'] | undefined;
+  lastFamily: FamilyName | undefined;
+  lastResult: Attrs | undefined;
+}
+
+/** Plain, JSON-friendly views for introspection. */
+export interface NeighborSnapshot {
+  address: string;
+  remoteAs: number;
+  rrClient: boolean;
+  passive: boolean;
+  state: string;
+  uptimeSeconds: number | undefined;
+  received: MessageCounters;
+  sent: MessageCounters;
+  prefixesReceived: number;
+  prefixesAdvertised: Partial<Record<FamilyName, number>>;
+  negotiated?: {
+    peerId: string;
+    peerAs: number;
+    holdTime: number;
+    keepaliveTime: number;
+    families: FamilyName[];
+    fourOctetAs: boolean;
+    routeRefresh: boolean;
+    extendedMessage: boolean;
+    gracefulRestart?: { time: number; restart: boolean; families: string[] };
+    peerCapabilities: string[];
+  };
+  staleFamilies?: FamilyName[];
+  lastDown?: { reason: string; at: string; notification?: { code: number; subcode: number; sent: boolean } };
+}
+
+export interface AttributesView {
+  origin: string;
+  asPath: string;
+  nextHop: string;
+  med?: number;
+  localPref?: number;
+  communities: number[];
+  extCommunities: string[];
+  largeCommunities: string[];
+  originatorId?: string;
+  clusterList: string[];
+  extra: Record<string, string>;
+}
+
+export interface PathView {
+  source: string;
+  best: boolean;
+  stale: boolean;
+  labels?: number[];
+  attributes: AttributesView;
+}
+
+export interface RouteView {
+  key: string;
+  paths: PathView[];
+}
+
+export function attributesView(a: PathAttributes): AttributesView {
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a.extra)) extra[k] = v instanceof Uint8Array ? toHex(v) : JSON.stringify(v);
+  const v: AttributesView = {
+    origin: a.origin,
+    asPath: a.asPath.map((s) => (s.type === 'sequence' ? s.asns.join(' ') : `{${s.asns.join(',')}}`)).join(' '),
+    nextHop: a.nextHop,
+    communities: [...a.communities],
+    extCommunities: a.extCommunities.map(formatExtCommunity),
+    largeCommunities: a.largeCommunities.map((l) => `${l[0]}:${l[1]}:${l[2]}`),
+    clusterList: [...a.clusterList],
+    extra,
+  };
+  if (a.med !== undefined) v.med = a.med;
+  if (a.localPref !== undefined) v.localPref = a.localPref;
+  if (a.originatorId !== undefined) v.originatorId = a.originatorId;
+  return v;
+}
+
+function sameLabels(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function nlriLabelsEqual(n: Nlri, labels: readonly number[] | undefined): boolean {
+  if (n.kind !== 'vpn' && n.kind !== 'labeled') return labels === undefined || labels.length === 0;
+  const l = n.labels;
+  if (labels === undefined || labels.length === 0) return l.length === 1 && l[0]!.value === 3;
+  if (l.length !== labels.length) return false;
+  for (let i = 0; i < l.length; i++) if (l[i]!.value !== labels[i] || l[i]!.bottom !== (i === l.length - 1)) return false;
+  return true;
+}
+
+function isNlri(p: Pending): p is Nlri {
+  return (p as Partial<AdjOut>).queued === undefined;
+}
+
+export class Speaker implements PeerHandler {
+  readonly config: SpeakerConfig;
+  readonly store = new AttrStore();
+  readonly tables = new Map<FamilyName, Table>();
+  readonly rtc = new RtMembership();
+  private readonly exporter: RouteExporter;
+  private readonly self: LocalSpeaker;
+  /** The NLRI last received per destination: what we encode when advertising it. */
+  private readonly nlri = new Map<FamilyName, Map<string, Nlri>>();
+  private readonly neighbors = new Map<string, Neighbor>();
+  private server: net.Server | undefined;
+  private flushScheduled = false;
+  private readonly dirty = new Set<Neighbor>();
+  private readonly localSrc = localSource('api');
+
+  constructor(config: SpeakerConfig) {
+    checkSpeakerConfig(config);
+    this.config = config;
+    this.self = { asn: config.localAs, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
+    this.exporter = new RouteExporter(this.self, this.store);
+    for (const f of ['ipv4-unicast', 'vpnv4', 'vpnv6', 'rtc'] as FamilyName[]) {
+      this.tables.set(f, new Table(TABLE_NAMES[f]));
+      this.nlri.set(f, new Map());
+    }
+  }
+
+  // ----- lifecycle -----
+
+  /** Starts listening (if configured) and every configured neighbour. */
+  async start(): Promise<void> {
+    const listen = this.config.listen;
+    if (listen !== undefined && listen !== false) {
+      const server = net.createServer((s) => this.accept(s));
+      this.server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: listen.address, port: listen.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    if (this.usesRtc() && this.config.rtcDefault !== false) this.originateRtcDefault();
+    for (const n of this.config.neighbors ?? []) this.addNeighbor(n);
+  }
+
+  /** The port we listen on (useful with port 0). */
+  get listenPort(): number | undefined {
+    const a = this.server?.address();
+    return a !== null && typeof a === 'object' ? a.port : undefined;
+  }
+
+  async stop(): Promise<void> {
+    for (const addr of [...this.neighbors.keys()]) this.removeNeighbor(addr, 'shutdown');
+    const server = this.server;
+    this.server = undefined;
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  addNeighbor(cfg: NeighborConfig): void {
+    checkNeighbor(cfg, `neighbor ${cfg.address}`);
+    if (this.neighbors.has(cfg.address)) throw new Error(`neighbor ${cfg.address} exists`);
+    const families = cfg.families ?? this.config.families ?? DEFAULT_FAMILIES;
+    const listenAddr = this.config.listen ? this.config.listen.address : undefined;
+    const localAddress = cfg.localAddress ?? (listenAddr !== undefined && listenAddr !== '0.0.0.0' && listenAddr !== '::' ? listenAddr : undefined);
+    const fsm: FsmConfig = {
+      localAs: this.config.localAs,
+      localId: this.config.routerId,
+      peerAs: cfg.remoteAs,
+      holdTime: cfg.holdTime ?? this.config.holdTime ?? 90,
+      families: families.map(afiSafiOf),
+      routeRefresh: true,
+      fourOctetAs: true,
+      connectRetry: { baseMs: (cfg.connectRetry ?? 5) * 1000, maxMs: 120_000 },
+      idleHold: { baseMs: (cfg.connectRetry ?? 5) * 1000, maxMs: 300_000, forgetMs: 600_000 },
+    };
+    if (cfg.gracefulRestart === true) {
+      fsm.gracefulRestart = { time: this.config.gracefulRestartTime ?? 120, families: families.map((f) => ({ ...afiSafiOf(f), forwarding: false })) };
+    }
+    const settings = { address: cfg.address, port: cfg.port ?? 179, passive: cfg.passive === true, fsm, ...(localAddress !== undefined ? { localAddress } : {}) };
+    const n: Neighbor = { config: cfg, peer: new Peer(settings, this), session: undefined, source: undefined, stale: undefined, prefixes: 0 };
+    this.neighbors.set(cfg.address, n);
+    if (families.includes('rtc') && this.config.rtcDefault !== false && this.tables.get('rtc')!.get(RTC_DEFAULT_KEY) === undefined) this.originateRtcDefault();
+    n.peer.start();
+  }
+
+  /** Stops the session (Cease 6/3 by default) and forgets the neighbour and its routes. */
+  removeNeighbor(address: string, cause: 'deconfigured' | 'shutdown' = 'deconfigured'): boolean {
+    const n = this.neighbors.get(address);
+    if (n === undefined) return false;
+    n.peer.stop(cause);
+    if (n.stale) this.sweep(n, [...n.stale.families]);
+    if (n.source) for (const f of this.tables.keys()) this.applyChanges(f, this.tables.get(f)!.withdrawAll(n.source));
+    this.neighbors.delete(address);
+    this.dirty.delete(n);
+    return true;
+  }
+
+  neighbor(address: string): Peer | undefined {
+    return this.neighbors.get(address)?.peer;
+  }
+
+  private accept(s: net.Socket): void {
+    let remote = s.remoteAddress ?? '';
+    if (remote.startsWith('::ffff:')) remote = remote.slice(7);
+    const n = this.neighbors.get(remote);
+    if (n === undefined) {
+      s.destroy();
+      return;
+    }
+    n.peer.acceptInbound(s);
+  }
+
+  private usesRtc(): boolean {
+    if ((this.config.families ?? DEFAULT_FAMILIES).includes('rtc')) return true;
+    return (this.config.neighbors ?? []).some((n) => n.families?.includes('rtc'));
+  }
+
+  /**
+   * RFC 4684 section 3.2: a route reflector needs every VPN route, so it asks its RTC peers for
+   * all of them with the default membership route.
+   */
+  private originateRtcDefault(): void {
+    const attrs = this.store.intern({ nextHop: SELF, origin: 'igp' });
+    this.nlri.get('rtc')!.set(RTC_DEFAULT_KEY, { kind: 'rtc', length: 0, routeTarget: new Uint8Array(0) });
+    this.applyChanges('rtc', this.tables.get('rtc')!.add(RTC_DEFAULT_KEY, { source: localSource('rtc-default'), attrs }));
+  }
+
+  // ----- local routes (tests, API) -----
+
+  /** Adds or replaces a locally originated route. A next hop of 0.0.0.0 means "our session address". */
+  originate(family: FamilyName, nlri: Nlri, attrs: AttrInput): void {
+    const key = routeKey(family, nlri);
+    if (key === undefined) throw new TypeError(`NLRI of kind ${nlri.kind} does not belong to ${family}`);
+    this.nlri.get(family)!.set(key, nlri);
+    const labels = nlriLabels(nlri);
+    this.applyChanges(family, this.tables.get(family)!.add(key, { source: this.localSrc, attrs: this.store.intern(attrs), ...(labels ? { labels } : {}) }));
+  }
+
+  withdrawLocal(family: FamilyName, nlri: Nlri): void {
+    const key = routeKey(family, nlri);
+    if (key === undefined) return;
+    this.applyChanges(family, this.tables.get(family)!.withdraw(key, { source: this.localSrc }));
+  }
+
+  // ----- sessions (PeerHandler) -----
+
+  established(peer: Peer): void {
+    const n = this.neighbors.get(peer.address);
+    const neg = peer.negotiated;
+    const opts = peer.sendOptions;
+    if (n === undefined || neg === undefined || opts === undefined) return;
+    const families = new Set<FamilyName>();
+    for (const f of neg.families) {
+      const name = familyOf(f.afi, f.safi);
+      if (name !== undefined) families.add(name);
+    }
+    const ibgp = neg.peerAs === this.config.localAs;
+    const rrClient = n.config.rrClient === true;
+    n.source = bgpSource({ peer: peer.address, routerId: neg.peerId, asn: neg.peerAs, session: ibgp ? 'ibgp' : 'ebgp', rrClient });
+    const target: BgpTarget = {
+      address: peer.address,
+      asn: neg.peerAs,
+      session: ibgp ? 'ibgp' : 'ebgp',
+      rrClient,
+      localAddress: peer.localAddress ?? this.config.routerId,
+      routerId: neg.peerId,
+    };
+    const rtc = families.has('rtc');
+    if (rtc) this.rtc.addPeer(peer.address);
+    const s: Session = {
+      negotiated: neg,
+      families,
+      target,
+      builder: new UpdateBuilder(opts),
+      rtc,
+      rtcDirty: false,
+      adjOut: new Map(),
+      pending: new Map(),
+      eorDue: new Set(),
+      updatesOut: 0,
+      lastAttrs: undefined,
+      lastSource: undefined,
+      lastFamily: undefined,
+      lastResult: undefined,
+    };
+    for (const f of families) {
+      s.adjOut.set(f, new Map());
+      s.pending.set(f, []);
+    }
+    n.session = s;
+    // A restarting peer without Graceful Restart this time gets no grace.
+    if (n.stale !== undefined && neg.gracefulRestart === undefined) this.sweep(n, [...n.stale.families]);
+    // Initial table dump, then End-of-RIB per family (RFC 4724 section 4.1).
+    for (const f of families) {
+      const t = this.tables.get(f)!;
+      for (const d of t.destinations()) this.exportTo(n, s, f, d.key, d.best);
+      s.eorDue.add(f);
+    }
+    this.markDirty(n);
+  }
+
+  down(peer: Peer, info: DownInfo): void {
+    const n = this.neighbors.get(peer.address);
+    if (n === undefined) return;
+    const s = n.session;
+    n.session = undefined;
+    this.dirty.delete(n);
+    if (s?.rtc) this.rtc.removePeer(peer.address);
+    n.prefixes = 0;
+    const src = n.source;
+    if (src === undefined || s === undefined) return;
+    const gr = s.negotiated.gracefulRestart;
+    // RFC 4724 section 4.2 applies to a session lost without a NOTIFICATION (TCP failure, a
+    // restart); one that ended with a NOTIFICATION, or that we stopped, loses its routes.
+    const keep = gr !== undefined && info.notification === undefined && info.reason !== 'manual-stop' && this.neighbors.has(peer.address);
+    const grFamilies = new Set<FamilyName>();
+    if (keep) {
+      for (const f of gr.families) {
+        const name = familyOf(f.afi, f.safi);
+        if (name !== undefined && s.families.has(name)) grFamilies.add(name);
+      }
+    }
+    for (const f of s.families) {
+      const t = this.tables.get(f)!;
+      if (grFamilies.has(f)) this.applyChanges(f, t.markStale(src));
+      else this.applyChanges(f, t.withdrawAll(src));
+    }
+    if (grFamilies.size > 0) {
+      if (n.stale) clearTimeout(n.stale.timer);
+      const families = new Set([...(n.stale?.families ?? []), ...grFamilies]);
+      const timer = setTimeout(() => {
+        if (n.stale) this.sweep(n, [...n.stale.families]);
+      }, gr!.time * 1000);
+      timer.unref();
+      n.stale = { families, timer };
+    }
+  }
+
+  private sweep(n: Neighbor, families: FamilyName[]): void {
+    const st = n.stale;
+    if (st === undefined || n.source === undefined) return;
+    for (const f of families) {
+      if (!st.families.delete(f)) continue;
+      this.applyChanges(f, this.tables.get(f)!.sweepStale(n.source));
+    }
+    if (st.families.size === 0) {
+      clearTimeout(st.timer);
+      n.stale = undefined;
+    }
+  }
+
+  routeRefresh(peer: Peer, m: RouteRefreshMessage): void {
+    const n = this.neighbors.get(peer.address);
+    const s = n?.session;
+    const f = familyOf(m.afi, m.safi);
+    if (n === undefined || s === undefined || f === undefined || !s.families.has(f)) return;
+    // RFC 2918: send the Adj-RIB-Out of the family again.
+    const pending = s.pending.get(f)!;
+    for (const out of s.adjOut.get(f)!.values()) {
+      if (out.queued) continue;
+      out.queued = true;
+      pending.push(out);
+    }
+    this.markDirty(n);
+  }
+
+  update(peer: Peer, u: UpdateMessage): void {
+    const n = this.neighbors.get(peer.address);
+    const s = n?.session;
+    const src = n?.source;
+    if (n === undefined || s === undefined || src === undefined) return;
+    const eor = endOfRib(u);
+    if (eor !== undefined) {
+      const f = familyOf(eor.afi, eor.safi);
+      if (f !== undefined && n.stale?.families.has(f)) this.sweep(n, [f]);
+      return;
+    }
+    const ra = receivedAttributes(u.attributes, s.negotiated.fourOctetAs);
+    // RFC 7606: treat-as-withdraw (also for missing well-known attributes, section 3d);
+    // attribute-discard leaves the malformed attributes out, which receivedAttributes does.
+    const withdrawAll = u.verdict?.action === 'treat-as-withdraw' || missingWellKnown(u) !== undefined;
+    const rejected = withdrawAll ? undefined : checkReceived({ ...ra.input, nextHop: '' } as PathAttributes, src, this.self);
+    const asWithdraw = withdrawAll || rejected !== undefined;
+
+    if (u.withdrawn.length > 0) this.withdrawRoutes(n, s, src, 'ipv4-unicast', u.withdrawn);
+    if (ra.mpUnreach !== undefined) {
+      const f = familyOf(ra.mpUnreach.afi, ra.mpUnreach.safi);
+      if (f !== undefined && s.families.has(f)) this.withdrawRoutes(n, s, src, f, ra.mpUnreach.withdrawn);
+    }
+    if (u.nlri.length > 0) {
+      if (asWithdraw || ra.nextHop === undefined) this.withdrawRoutes(n, s, src, 'ipv4-unicast', u.nlri);
+      else this.addRoutes(n, s, src, 'ipv4-unicast', u.nlri, this.store.intern(withNextHop(ra.input, ra.nextHop)));
+    }
+    const mp = ra.mpReach;
+    if (mp !== undefined) {
+      const f = familyOf(mp.afi, mp.safi);
+      if (f !== undefined && s.families.has(f)) {
+        const nh = mp.nextHop;
+        if (asWithdraw || nh.kind === 'raw') this.withdrawRoutes(n, s, src, f, mp.nlri);
+        else this.addRoutes(n, s, src, f, mp.nlri, this.store.intern(withNextHop(ra.input, nh.address)));
+      }
+    }
+    const max = n.config.maxPrefix;
+    if (max !== undefined && n.prefixes > max) {
+      const fam = mp !== undefined ? { afi: mp.afi, safi: mp.safi } : { afi: 1, safi: 1 };
+      peer.maxPrefixExceeded(fam.afi, fam.safi, max);
+    }
+  }
+
+  private addRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[], attrs: Attrs): void {
+    const t = this.tables.get(f)!;
+    const templates = this.nlri.get(f)!;
+    const rtc = f === 'rtc';
+    // Counting costs a lookup per route: only done when a limit needs it.
+    const count = n.config.maxPrefix !== undefined;
+    let grew = false;
+    for (const nl of list) {
+      const key = routeKey(f, nl);
+      if (key === undefined) continue;
+      if (count && !hasPathFrom(t, key, src)) n.prefixes++;
+      templates.set(key, nl);
+      const labels = nlriLabels(nl);
+      const changes = labels === undefined ? t.add(key, { source: src, attrs }) : t.add(key, { source: src, attrs, labels });
+      if (changes.length > 0) this.applyChanges(f, changes);
+      if (rtc && nl.kind === 'rtc' && this.rtc.add(n.config.address, rtcMembership(nl))) grew = true;
+    }
+    if (grew && s.rtc) {
+      s.rtcDirty = true;
+      s.lastAttrs = undefined;
+      this.markDirty(n);
+    }
+  }
+
+  private withdrawRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[]): void {
+    if (!s.families.has(f)) return;
+    const t = this.tables.get(f)!;
+    let shrank = false;
+    for (const nl of list) {
+      const key = routeKey(f, nl);
+      if (key === undefined) continue;
+      if (n.config.maxPrefix !== undefined && hasPathFrom(t, key, src)) n.prefixes--;
+      const changes = t.withdraw(key, { source: src });
+      if (changes.length > 0) this.applyChanges(f, changes);
+      if (f === 'rtc' && nl.kind === 'rtc' && this.rtc.remove(n.config.address, rtcMembership(nl))) shrank = true;
+    }
+    if (shrank && s.rtc) {
+      s.rtcDirty = true;
+      s.lastAttrs = undefined;
+      this.markDirty(n);
+    }
+  }
+
+  // ----- export -----
+
+  private applyChanges(f: FamilyName, changes: readonly RouteChange[]): void {
+    if (changes.length === 0) return;
+    for (const n of this.neighbors.values()) {
+      const s = n.session;
+      if (s === undefined || !s.families.has(f)) continue;
+      for (const c of changes) this.exportTo(n, s, f, c.key, c.best);
+    }
+    const templates = this.nlri.get(f)!;
+    for (const c of changes) if (c.best === undefined) templates.delete(c.key);
+  }
+
+  /** Brings the neighbour's Adj-RIB-Out for `key` in line with the best path. */
+  private exportTo(n: Neighbor, s: Session, f: FamilyName, key: string, best: Path | undefined): void {
+    let attrs: Attrs | undefined;
+    if (best !== undefined) {
+      if (best.attrs === s.lastAttrs && best.source === s.lastSource && f === s.lastFamily) attrs = s.lastResult;
+      else {
+        const d = this.exporter.decide(best, s.target);
+        if (d.advertise && (!s.rtc || !isVpnFamily(f) || this.rtc.peerWantsRoute(n.config.address, d.attrs))) attrs = d.attrs;
+        s.lastAttrs = best.attrs;
+        s.lastSource = best.source;
+        s.lastFamily = f;
+        s.lastResult = attrs;
+      }
+    }
+    const adj = s.adjOut.get(f)!;
+    const prev = adj.get(key);
+    if (attrs !== undefined) {
+      const labels = best!.labels;
+      if (prev !== undefined) {
+        if (prev.attrs === attrs && sameLabels(prev.labels, labels)) return;
+        prev.attrs = attrs;
+        prev.labels = labels;
+        if (prev.queued) return;
+        prev.queued = true;
+        s.pending.get(f)!.push(prev);
+      } else {
+        const out: AdjOut = { key, attrs, labels, queued: true, dead: false };
+        adj.set(key, out);
+        s.pending.get(f)!.push(out);
+      }
+    } else {
+      if (prev === undefined) return;
+      adj.delete(key);
+      prev.dead = true;
+      const t = this.nlri.get(f)!.get(key);
+      if (t === undefined) return;
+      s.pending.get(f)!.push(this.nlriFor(t, prev.labels));
+    }
+    this.markDirty(n);
+  }
+
+  /** The NLRI to send: the received one when its labels are the path's, else a copy with them. */
+  private nlriFor(t: Nlri, labels: readonly number[] | undefined): Nlri {
+    if (t.kind === 'vpn') {
+      if (t.pathId === undefined && nlriLabelsEqual(t, labels)) return t;
+      return { kind: 'vpn', rd: t.rd, prefix: t.prefix, labels: labelStack(labels) };
+    }
+    if ('pathId' in t && t.pathId !== undefined) return { ...t, pathId: undefined };
+    return t;
+  }
+
+  private markDirty(n: Neighbor): void {
+    this.dirty.add(n);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    for (const n of dirty) {
+      const s = n.session;
+      if (s === undefined) continue;
+      if (s.rtcDirty) {
+        s.rtcDirty = false;
+        s.lastAttrs = undefined;
+        for (const f of s.families) {
+          if (!isVpnFamily(f)) continue;
+          for (const d of this.tables.get(f)!.destinations()) this.exportTo(n, s, f, d.key, d.best);
+        }
+        this.dirty.delete(n);
+      }
+      this.flushNeighbor(n, s);
+    }
+  }
+
+  private flushNeighbor(n: Neighbor, s: Session): void {
+    const w = new Writer(16384);
+    let messages = 0;
+    for (const [f, pending] of s.pending) {
+      if (pending.length > 0) {
+        const templates = this.nlri.get(f)!;
+        const withdrawn: Nlri[] = [];
+        const groups = new Map<Attrs, Nlri[]>();
+        for (const p of pending) {
+          if (isNlri(p)) {
+            withdrawn.push(p);
+            continue;
+          }
+          p.queued = false;
+          if (p.dead) continue;
+          const t = templates.get(p.key);
+          if (t === undefined) continue;
+          let g = groups.get(p.attrs);
+          if (g === undefined) {
+            g = [];
+            groups.set(p.attrs, g);
+          }
+          g.push(this.nlriFor(t, p.labels));
+        }
+        pending.length = 0;
+        if (withdrawn.length > 0) messages += s.builder.withdraw(w, f, withdrawn);
+        for (const [attrs, list] of groups) {
+          const nh = attrs.nextHop === SELF ? s.target.localAddress : attrs.nextHop;
+          messages += s.builder.announce(w, f, attrs, nh, list);
+        }
+      }
+      if (s.eorDue.delete(f)) {
+        s.builder.endOfRib(w, f);
+        messages++;
+      }
+    }
+    if (messages === 0) return;
+    s.updatesOut += messages;
+    n.peer.sendRaw(w.view().slice(), messages);
+  }
+
+  // ----- introspection -----
+
+  neighborsSnapshot(): NeighborSnapshot[] {
+    const out: NeighborSnapshot[] = [];
+    for (const n of this.neighbors.values()) {
+      const p = n.peer;
+      const s = n.session;
+      const snap: NeighborSnapshot = {
+        address: n.config.address,
+        remoteAs: n.config.remoteAs,
+        rrClient: n.config.rrClient === true,
+        passive: n.config.passive === true,
+        state: p.state,
+        uptimeSeconds: p.establishedAt === undefined ? undefined : Math.floor((Date.now() - p.establishedAt) / 1000),
+        received: { ...p.received },
+        sent: { ...p.sent },
+        prefixesReceived: this.receivedCount(n),
+        prefixesAdvertised: {},
+      };
+      if (s !== undefined) {
+        for (const [f, adj] of s.adjOut) snap.prefixesAdvertised[f] = adj.size;
+        const neg = s.negotiated;
+        snap.negotiated = {
+          peerId: neg.peerId,
+          peerAs: neg.peerAs,
+          holdTime: neg.holdTime,
+          keepaliveTime: neg.keepaliveTime,
+          families: [...s.families],
+          fourOctetAs: neg.fourOctetAs,
+          routeRefresh: neg.routeRefresh,
+          extendedMessage: neg.extendedMessage,
+          peerCapabilities: neg.peerCapabilities.map((c) => c.kind),
+        };
+        if (neg.gracefulRestart) {
+          snap.negotiated.gracefulRestart = {
+            time: neg.gracefulRestart.time,
+            restart: neg.gracefulRestart.restart,
+            families: neg.gracefulRestart.families.map((f) => familyOf(f.afi, f.safi) ?? `${f.afi}/${f.safi}`),
+          };
+        }
+      }
+      if (n.stale) snap.staleFamilies = [...n.stale.families];
+      const ld = p.lastDown;
+      if (ld) {
+        snap.lastDown = { reason: ld.reason, at: new Date(ld.at).toISOString() };
+        if (ld.notification) snap.lastDown.notification = { code: ld.notification.code, subcode: ld.notification.subcode, sent: ld.sent === true };
+      }
+      out.push(snap);
+    }
+    return out;
+  }
+
+  private receivedCount(n: Neighbor): number {
+    if (n.config.maxPrefix !== undefined || n.source === undefined) return n.prefixes;
+    let c = 0;
+    for (const t of this.tables.values()) c += t.keysFrom(n.source).length;
+    return c;
+  }
+
+  /** Loc-RIB of a family: every destination with all its paths, the best one marked. */
+  rib(family: FamilyName, limit = Infinity): RouteView[] {
+    const out: RouteView[] = [];
+    for (const d of this.tables.get(family)!.destinations()) {
+      if (out.length >= limit) break;
+      out.push({ key: d.key, paths: d.paths.map((p) => pathView(p, p === d.best)) });
+    }
+    return out;
+  }
+
+  /** What the neighbour sent us (accepted paths) in a family. */
+  adjRibIn(address: string, family: FamilyName): RouteView[] {
+    const n = this.neighbors.get(address);
+    if (n?.source === undefined) return [];
+    const t = this.tables.get(family)!;
+    const out: RouteView[] = [];
+    for (const key of t.keysFrom(n.source)) {
+      const d = t.get(key);
+      if (d === undefined) continue;
+      for (const p of d.paths) if (p.source.key === n.source.key) out.push({ key, paths: [pathView(p, p === d.best)] });
+    }
+    return out;
+  }
+
+  /** What we advertise to the neighbour in a family (attributes as sent, next hop aside). */
+  adjRibOut(address: string, family: FamilyName): { key: string; labels?: number[]; attributes: AttributesView }[] {
+    const adj = this.neighbors.get(address)?.session?.adjOut.get(family);
+    if (adj === undefined) return [];
+    return [...adj].map(([key, a]) => ({ key, ...(a.labels ? { labels: [...a.labels] } : {}), attributes: attributesView(a.attrs) }));
+  }
+
+  snapshot(limit = 1000): { localAs: number; routerId: string; neighbors: NeighborSnapshot[]; rib: Record<FamilyName, RouteView[]> } {
+    return {
+      localAs: this.config.localAs,
+      routerId: this.config.routerId,
+      neighbors: this.neighborsSnapshot(),
+      rib: {
+        'ipv4-unicast': this.rib('ipv4-unicast', limit),
+        vpnv4: this.rib('vpnv4', limit),
+        vpnv6: this.rib('vpnv6', limit),
+        rtc: this.rib('rtc', limit),
+      },
+    };
+  }
+}
+
+function hasPathFrom(t: Table, key: string, src: BgpSource): boolean {
+  const d = t.get(key);
+  if (d === undefined) return false;
+  for (const p of d.paths) if (p.source.key === src.key) return true;
+  return false;
+}
+
+function pathView(p: Path, best: boolean): PathView {
+  const src = p.source;
+  const v: PathView = {
+    source: src.kind === 'bgp' ? src.peer : src.kind === 'xmpp' ? `xmpp:${src.agent}` : `local:${src.name}`,
+    best,
+    stale: p.stale,
+    attributes: attributesView(p.attrs),
+  };
+  if (p.labels) v.labels = [...p.labels];
+  return v;
+}
