@@ -1,3 +1,5 @@
+import { bgpCommand } from './bgp.js';
+import { controlCommand } from './control.js';
 import { decodeCommand } from './decode.js';
 import { processIo, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
@@ -14,7 +16,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   decode: { summary: 'dissect a pcap/pcapng capture (BGP, XMPP, tunnels)', run: decodeCommand },
-  control: { summary: 'run a control node (BGP route reflector + XMPP server)' },
+  control: { summary: 'run a control node (BGP route reflector + XMPP server)', run: controlCommand },
   agent: { summary: 'run a vRouter agent' },
   lab: { summary: 'build and drive a lab topology' },
   vif: { summary: 'list vRouter interfaces' },
@@ -22,7 +24,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   nh: { summary: 'show vRouter next hops' },
   mpls: { summary: 'show the vRouter MPLS label table' },
   flow: { summary: 'show the vRouter flow table' },
-  bgp: { summary: 'show BGP neighbors and routes' },
+  bgp: { summary: 'show BGP neighbors and routes', run: bgpCommand },
   status: { summary: 'show the state of the daemons' },
 };
 
