@@ -95,7 +95,8 @@ export function writeBgpMessage(w: Writer, msg: BgpMessage, opts: BgpCodecOption
 }
 
 export function encodeBgpMessage(msg: BgpMessage, opts: BgpCodecOptions): Uint8Array {
-  const w = new Writer(msg.type === 'keepalive' ? 19 : 256);
+  // UPDATEs are packed up to the 4096-byte limit: starting there saves five regrowths each.
+  const w = new Writer(msg.type === 'keepalive' ? 19 : msg.type === 'update' ? 4096 : 256);
   writeBgpMessage(w, msg, opts);
   // A plain Uint8Array (not a Buffer) so decoded copies compare equal to built values.
   return w.view().slice();

@@ -61,29 +61,38 @@ export function ipv6PrefixText(b: Uint8Array, p: number, n: number, bits: number
  * regex) since re-advertising VPNv4 routes runs this once per route.
  */
 export function parsePrefix(text: string, v6: boolean): { addr: Uint8Array; bits: number } {
+  const addr = new Uint8Array(v6 ? 16 : 4);
+  const bits = parsePrefixInto(text, v6, addr);
+  return { addr, bits };
+}
+
+/**
+ * parsePrefix without allocating: the address goes into `out` (4 or 16 bytes used) and the
+ * prefix length is returned. The VPNv4 encoder calls this once per route.
+ */
+export function parsePrefixInto(text: string, v6: boolean, out: Uint8Array): number {
   const slash = text.indexOf('/');
   if (slash < 0) throw new TypeError(`prefix without length: ${text}`);
   const bits = decimalAt(text, slash + 1, text.length);
   if (bits < 0 || bits > (v6 ? 128 : 32)) throw new TypeError(`bad prefix length: ${text}`);
-  return { addr: v6 ? parseIpv6(text.slice(0, slash)) : ipv4Bytes(text, slash), bits };
+  if (v6) out.set(parseIpv6(text.slice(0, slash)));
+  else ipv4Into(text, slash, out);
+  return bits;
 }
 
-const v4 = new Uint8Array(4);
-
-/** Dotted quad in text[0, end) into a shared 4-byte buffer (the caller copies it out at once). */
-function ipv4Bytes(text: string, end: number): Uint8Array {
+/** Dotted quad in text[0, end) into out[0..4). */
+function ipv4Into(text: string, end: number, out: Uint8Array): void {
   let part = 0;
   let start = 0;
   for (let i = 0; i <= end; i++) {
     if (i === end || text.charCodeAt(i) === 46) {
       const v = decimalAt(text, start, i);
       if (v < 0 || v > 255 || i - start > 3 || part > 3) throw new TypeError(`not an IPv4 prefix: ${text}`);
-      v4[part++] = v;
+      out[part++] = v;
       start = i + 1;
     }
   }
   if (part !== 4) throw new TypeError(`not an IPv4 prefix: ${text}`);
-  return v4;
 }
 
 /** Decimal digits in text[from, to) or -1. */

@@ -1,10 +1,10 @@
 /**
  * Messages built from typed values: encode, decode, compare; byte layouts from the RFCs and
- * the interop-recipes.md generator (whose tshark output is quoted there).
+ * the interop-recipes.md generator (whose tshark output is quoted there). The messages live in
+ * test/support/bgp-built.ts, shared with the round-trip and fuzz corpora.
  */
 import { describe, expect, it } from 'vitest';
 import {
-  AttrCode,
   bgpMessageLength,
   decodeBgpMessage,
   decodeExtCommunity,
@@ -13,10 +13,8 @@ import {
   encodeExtCommunity,
   formatCommunity,
   formatExtCommunity,
-  makeTunnelSubTlv,
   negotiateOptions,
   notificationName,
-  parseCommunity,
   parseExtCommunity,
   type BgpCodecOptions,
   type BgpMessage,
@@ -26,8 +24,25 @@ import {
 } from '../../../codecs/bgp/index.js';
 import { DecodeError } from '../../../codecs/util/errors.js';
 import { fromHex, toHex } from '../../../codecs/util/hex.js';
+import {
+  O4,
+  SHUTDOWN_TEXT,
+  communitiesUpdate,
+  enhancedRouteRefreshBoRR,
+  keepalive,
+  notUtf8Notification,
+  openEveryCapability,
+  openExtendedParamsForced,
+  openExtendedParamsSmall,
+  openFourOctetOnly,
+  openMixedParams,
+  recipeVpnv4Update,
+  routeRefreshWithOrf,
+  shutdownNotification,
+  twoOctetUpdate,
+  vpnv4TunnelEncapUpdate,
+} from '../../support/bgp-built.js';
 
-const O4: BgpCodecOptions = { fourOctetAs: true };
 
 function roundTrip(m: BgpMessage, opts: BgpCodecOptions = O4): Uint8Array {
   const bytes = encodeBgpMessage(m, opts);
@@ -37,33 +52,10 @@ function roundTrip(m: BgpMessage, opts: BgpCodecOptions = O4): Uint8Array {
   return bytes;
 }
 
-const everyCapability: Capability[] = [
-  { kind: 'multiprotocol', code: 1, afi: 1, reserved: 0, safi: 128 },
-  { kind: 'route-refresh', code: 2 },
-  { kind: 'extended-next-hop', code: 5, tuples: [{ afi: 1, safi: 128, nextHopAfi: 2 }] },
-  { kind: 'extended-message', code: 6 },
-  { kind: 'multiple-labels', code: 8, families: [{ afi: 1, safi: 4, count: 3 }] },
-  {
-    kind: 'graceful-restart',
-    code: 64,
-    restart: true,
-    notification: true,
-    reservedFlags: 0,
-    time: 120,
-    families: [{ afi: 1, safi: 128, forwarding: true, reservedFlags: 0 }],
-  },
-  { kind: 'four-octet-as', code: 65, asn: 4200000000 },
-  { kind: 'add-path', code: 69, families: [{ afi: 1, safi: 128, sendReceive: 3 }] },
-  { kind: 'enhanced-route-refresh', code: 70 },
-  { kind: 'fqdn', code: 73, hostname: 'cn1', domain: 'weft.example' },
-  { kind: 'route-refresh-cisco', code: 128 },
-  { kind: 'unknown', code: 71, raw: new Uint8Array(0) },
-];
 
 describe('OPEN', () => {
   it('with every capability in one parameter: exact RFC layouts', () => {
-    const open: BgpMessage = { type: 'open', version: 4, myAs: 23456, holdTime: 90, bgpId: '10.0.0.1', params: [{ kind: 'capabilities', type: 2, capabilities: everyCapability }] };
-    const b = roundTrip(open);
+    const b = roundTrip(openEveryCapability);
     // header 19 + fixed 10; param header 2; the capabilities as RFC 2858/8950/8654/8277/4724/6793/7911/7313/FQDN/Cisco define them
     const caps =
       '01040001' + '0080' + // MP: AFI 1, reserved 0, SAFI 128
@@ -83,35 +75,21 @@ describe('OPEN', () => {
   });
 
   it('one capability per parameter and unknown parameter types are kept as they were', () => {
-    const open: BgpMessage = {
-      type: 'open',
-      version: 4,
-      myAs: 64512,
-      holdTime: 180,
-      bgpId: '1.2.3.4',
-      params: [
-        { kind: 'capabilities', type: 2, capabilities: [{ kind: 'route-refresh', code: 2 }] },
-        { kind: 'unknown', type: 1, raw: Uint8Array.of(9, 9) },
-        { kind: 'capabilities', type: 2, capabilities: [{ kind: 'four-octet-as', code: 65, asn: 64512 }] },
-      ],
-    };
-    const b = roundTrip(open);
+    const b = roundTrip(openMixedParams);
     expect(toHex(b.subarray(28))).toBe('10' + '02020200' + '01020909' + '02064104' + '0000fc00');
   });
 
   it('RFC 9072 extended optional parameters: kept when asked, forced beyond 255 bytes', () => {
-    const small: OpenMessage = { version: 4, myAs: 1, holdTime: 3, bgpId: '1.1.1.1', extendedParams: true, params: [{ kind: 'capabilities', type: 2, capabilities: [{ kind: 'route-refresh', code: 2 }] }] };
-    const b = roundTrip({ type: 'open', ...small });
+    const b = roundTrip({ type: 'open', ...openExtendedParamsSmall });
     expect(toHex(b.subarray(28))).toBe('ff' + 'ff' + '0005' + '02' + '0002' + '0200');
-    const many: Capability[] = Array.from({ length: 70 }, (_, i) => ({ kind: 'multiprotocol', code: 1, afi: 1, reserved: 0, safi: i }));
-    const big = encodeBgpMessage({ type: 'open', version: 4, myAs: 1, holdTime: 3, bgpId: '1.1.1.1', params: [{ kind: 'capabilities', type: 2, capabilities: many }] }, O4);
+    const big = encodeBgpMessage(openExtendedParamsForced, O4);
     expect(toHex(big.subarray(28, 35))).toBe(`ffff${(3 + 420).toString(16).padStart(4, '0')}02${'01a4'}`);
     const back = decodeBgpMessage(big, 0, O4);
     expect(back.type === 'open' && back.extendedParams).toBe(true);
   });
 
   it('errors: version 3 is 2/1, a capability overrunning its parameter is 2/0', () => {
-    const ok = encodeBgpMessage({ type: 'open', version: 4, myAs: 1, holdTime: 3, bgpId: '1.1.1.1', params: [{ kind: 'capabilities', type: 2, capabilities: [{ kind: 'four-octet-as', code: 65, asn: 7 }] }] }, O4);
+    const ok = encodeBgpMessage(openFourOctetOnly, O4);
     const v3 = Uint8Array.from(ok);
     v3[19] = 3;
     expect(() => decodeBgpMessage(v3, 0, O4)).toThrow(expect.objectContaining({ field: 'bgp.open.version', notification: { code: 2, subcode: 1, data: Uint8Array.of(0, 4) } }));
@@ -134,11 +112,7 @@ describe('OPEN', () => {
 });
 
 describe('UPDATE', () => {
-  // interop-recipes.md 7.1 bgp_update_vpnv4(): tshark shows RT 64512:10000, MPLS in UDP (13),
-  // next hop RD 0:0 + 127.0.0.2, label 100 (bottom), RD 64512:1, prefix 10.1.1.0, length 112.
-  const recipe = fromHex(
-    'ffffffffffffffffffffffffffffffff005b02000000444001010040020040050400000064c010100002fc0000002710030c00000000000d800e200001800c00000000000000007f00000200700006410000fc00000000010a0101',
-  );
+  const recipe = recipeVpnv4Update;
 
   it('decodes the interop-recipes VPNv4 UPDATE to the values tshark shows', () => {
     const m = decodeBgpMessage(recipe, 0, O4);
@@ -159,53 +133,7 @@ describe('UPDATE', () => {
   });
 
   it('VPNv4 + RT + tunnel encapsulation + origin VN built from values round-trips', () => {
-    const msg: BgpMessage = {
-      type: 'update',
-      withdrawn: [],
-      nlri: [],
-      attributes: [
-        { kind: 'origin', flags: 0x40, code: 1, origin: 0 },
-        { kind: 'as-path', flags: 0x40, code: 2, segments: [{ type: 2, asns: [64512, 4200000000] }] },
-        { kind: 'local-pref', flags: 0x40, code: 5, localPref: 100 },
-        {
-          kind: 'ext-communities',
-          flags: 0xc0,
-          code: 16,
-          communities: ['target:64512:100', 'encapsulation:mplsoudp', 'encapsulation:vxlan', 'originvn:64512:3', 'secgroup:64512:8000001', 'tag:70000:5'].map(parseExtCommunity),
-        },
-        {
-          kind: 'tunnel-encap',
-          flags: 0xc0,
-          code: AttrCode.TUNNEL_ENCAPSULATION,
-          tunnels: [
-            {
-              tunnelType: 8,
-              subTlvs: [
-                makeTunnelSubTlv({ kind: 'vxlan', flags: 0, vnid: 5001, mac: '02:00:00:00:00:01' }),
-                makeTunnelSubTlv({ kind: 'remote-endpoint', asn: 64512, address: '10.0.0.5' }),
-                makeTunnelSubTlv({ kind: 'color', flags: 0, color: 7 }),
-                makeTunnelSubTlv({ kind: 'udp-port', port: 4789 }),
-              ],
-            },
-            { tunnelType: 13, subTlvs: [{ type: 200, raw: Uint8Array.of(1, 2, 3) }] },
-          ],
-        },
-        {
-          kind: 'mp-reach',
-          flags: 0x80,
-          code: 14,
-          afi: 1,
-          safi: 128,
-          nextHop: { kind: 'vpn-ipv4', rd: { type: 0, admin: 0, assigned: 0 }, address: '10.0.0.5' },
-          reserved: 0,
-          nlri: [
-            { kind: 'vpn', labels: [{ value: 16, tc: 0, bottom: true, raw: 0x101 }], rd: { type: 1, admin: '10.0.0.5', assigned: 3 }, prefix: '10.1.1.3/32' },
-            { kind: 'vpn', labels: [{ value: 17, tc: 0, bottom: true, raw: 0x111 }], rd: { type: 0, admin: 64512, assigned: 4 }, prefix: '10.2.0.0/16' },
-          ],
-        },
-      ],
-    };
-    const b = roundTrip(msg);
+    const b = roundTrip(vpnv4TunnelEncapUpdate);
     // The ext communities as Contrail puts them on the wire (contrail-xmpp-dialect.md section 12).
     expect(toHex(b)).toContain(
       '0002fc0000000064' + '030c00000000000d' + '030c000000000008' + '8071fc0000000003' + '8004fc00007a1201' + '828400011170' + '0005',
@@ -224,19 +152,7 @@ describe('UPDATE', () => {
   });
 
   it('2-octet sessions write AS_TRANS for big ASes and the 6-byte AGGREGATOR', () => {
-    const m: BgpMessage = {
-      type: 'update',
-      withdrawn: [{ kind: 'prefix', prefix: '10.9.0.0/16' }],
-      nlri: [{ kind: 'prefix', prefix: '10.8.0.0/15' }],
-      attributes: [
-        { kind: 'origin', flags: 0x40, code: 1, origin: 2 },
-        { kind: 'as-path', flags: 0x40, code: 2, segments: [{ type: 2, asns: [70000] }, { type: 1, asns: [1, 2] }] },
-        { kind: 'next-hop', flags: 0x40, code: 3, nextHop: '192.0.2.1' },
-        { kind: 'aggregator', flags: 0xc0, code: 7, asn: 70000, address: '192.0.2.9' },
-        { kind: 'communities', flags: 0xc0, code: 8, communities: [parseCommunity('NO_EXPORT'), parseCommunity('64512:7')] },
-      ],
-    };
-    const b = encodeBgpMessage(m, { fourOctetAs: false });
+    const b = encodeBgpMessage(twoOctetUpdate, { fourOctetAs: false });
     expect(toHex(b.subarray(19))).toBe(
       '0003' + '100a09' + '002c' + '40010102' + '40020a' + '02015ba0' + '01020001' + '0002' + '400304c0000201' + 'c00706' + '5ba0c0000209' + 'c00808' + 'ffffff01' + 'fc000007' + '0f0a08',
     );
@@ -246,8 +162,7 @@ describe('UPDATE', () => {
 
   it('an attribute over 255 bytes gets the extended-length bit', () => {
     const communities = Array.from({ length: 100 }, (_, i) => i);
-    const m: BgpMessage = { type: 'update', withdrawn: [], nlri: [], attributes: [{ kind: 'communities', flags: 0xc0, code: 8, communities }] };
-    const b = encodeBgpMessage(m, O4);
+    const b = encodeBgpMessage(communitiesUpdate(100), O4);
     expect(toHex(b.subarray(23, 27))).toBe('d0080190');
     const back = decodeBgpMessage(b, 0, O4);
     expect(back.type === 'update' && back.attributes[0]).toEqual({ kind: 'communities', flags: 0xd0, code: 8, communities });
@@ -296,21 +211,21 @@ describe('NOTIFICATION, KEEPALIVE, ROUTE-REFRESH, header', () => {
     expect(notificationName(3, 11)).toBe('UPDATE Message Error / Malformed AS_PATH (3/11)');
     expect(notificationName(2, 7)).toBe('OPEN Message Error / Unsupported Capability (2/7)');
     expect(notificationName(6, 2)).toBe('Cease / Administratively Shutdown (6/2)');
-    const text = 'maintenance: back at 10:00 ✓';
-    const b = encodeBgpMessage({ type: 'notification', code: 6, subcode: 2, data: new Uint8Array(0), shutdownMessage: text }, O4);
+    const text = SHUTDOWN_TEXT;
+    const b = encodeBgpMessage(shutdownNotification, O4);
     const utf8 = Buffer.from(text, 'utf8');
     expect(toHex(b.subarray(19))).toBe('0602' + utf8.length.toString(16).padStart(2, '0') + utf8.toString('hex'));
     const back = decodeBgpMessage(b, 0, O4);
     expect(back.type === 'notification' && back.shutdownMessage).toBe(text);
     expect(toHex(encodeBgpMessage(back, O4))).toBe(toHex(b));
     // Not UTF-8: bytes kept, no text.
-    const raw = decodeBgpMessage(fromHex('ffffffffffffffffffffffffffffffff' + '0019' + '03' + '0604' + '03ff' + 'fe80'), 0, O4);
+    const raw = decodeBgpMessage(notUtf8Notification, 0, O4);
     expect(raw.type === 'notification' && [raw.shutdownMessage, toHex(raw.data)]).toEqual([undefined, '03fffe80']);
   });
   it('KEEPALIVE and RFC 7313 ROUTE-REFRESH subtypes', () => {
-    expect(toHex(roundTrip({ type: 'keepalive' }))).toBe('ff'.repeat(16) + '001304');
-    expect(toHex(roundTrip({ type: 'route-refresh', afi: 1, subtype: 1, safi: 128 }))).toBe('ff'.repeat(16) + '00170500010180');
-    roundTrip({ type: 'route-refresh', afi: 1, subtype: 0, safi: 1, orf: Uint8Array.of(1, 0x40, 0, 0) });
+    expect(toHex(roundTrip(keepalive))).toBe('ff'.repeat(16) + '001304');
+    expect(toHex(roundTrip(enhancedRouteRefreshBoRR))).toBe('ff'.repeat(16) + '00170500010180');
+    roundTrip(routeRefreshWithOrf);
     // EoRR with extra bytes: 7/1 with the whole message as data
     const bad = fromHex('ff'.repeat(16) + '0018050001020101');
     expect(() => decodeBgpMessage(bad, 0, O4)).toThrow(expect.objectContaining({ notification: { code: 7, subcode: 1, data: bad } }));
@@ -341,8 +256,7 @@ describe('NOTIFICATION, KEEPALIVE, ROUTE-REFRESH, header', () => {
     expect(() => decodeBgpMessage(two.subarray(0, 40), 19, O4)).toThrow(expect.objectContaining({ notification: expect.objectContaining({ code: 1, subcode: 2 }) }));
   });
   it('refuses to encode more than 4096 bytes without Extended Message', () => {
-    const communities = Array.from({ length: 1100 }, (_, i) => i);
-    const m: BgpMessage = { type: 'update', withdrawn: [], nlri: [], attributes: [{ kind: 'communities', flags: 0xc0, code: 8, communities }] };
+    const m = communitiesUpdate(1100);
     expect(() => encodeBgpMessage(m, O4)).toThrow(RangeError);
     const b = encodeBgpMessage(m, { fourOctetAs: true, extendedMessage: true });
     expect(b.length).toBe(19 + 4 + 4 + 4400);
