@@ -1,0 +1,45 @@
+/**
+ * A TAP device held by the agent: frames the pod sends are read here, frames written here
+ * arrive at the pod. The device lives as long as the fd (not persistent), so closing the Tap
+ * removes the interface wherever it is, including inside a pod's namespace.
+ */
+import { FrameChannel, type ChannelOptions } from './frame-channel.js';
+import { loadAddon, TAP_NONBLOCK, TAP_VNET_HDR } from './native.js';
+
+export interface TapOptions extends ChannelOptions {
+  /** virtio_net_hdr before each frame (offloads); off until the data path handles it. */
+  vnetHdr?: boolean;
+  /** Create the device inside this namespace (/var/run/netns/<name> or /proc/<pid>/ns/net). */
+  netnsPath?: string;
+}
+
+/** Linux interface names hold at most 15 bytes. */
+export const IFNAMSIZ_MAX = 15;
+
+export class Tap extends FrameChannel {
+  /** The kernel's name for it when created (it may be renamed later, e.g. to eth0 in a pod). */
+  readonly name: string;
+
+  private constructor(fd: number, name: string, opts: ChannelOptions) {
+    super(fd, opts);
+    this.name = name;
+  }
+
+  /** Opens (creates) the TAP `name`; a name with `%d` lets the kernel number it. */
+  static open(name: string, opts: TapOptions = {}): Tap {
+    if (Buffer.byteLength(name) > IFNAMSIZ_MAX) throw new Error(`interface name ${name} is longer than ${IFNAMSIZ_MAX} bytes`);
+    const flags = TAP_NONBLOCK | (opts.vnetHdr ? TAP_VNET_HDR : 0);
+    const [fd, actual] = loadAddon().openTap(name, flags, opts.netnsPath);
+    return new Tap(fd, actual, opts);
+  }
+
+  /** True when the kernel took the frame, false when its queue was full (frame dropped). */
+  write(frame: Uint8Array): boolean {
+    return this.addon.write(this.fd, frame) > 0;
+  }
+
+  /** Writes frames in one native call; returns how many the kernel took. */
+  writeMany(frames: readonly Uint8Array[]): number {
+    return this.addon.writeBatch(this.fd, frames);
+  }
+}
