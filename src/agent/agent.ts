@@ -1,0 +1,257 @@
+import type { TunnelEncap } from '../vrouter/nexthop.js';
+import { VRouter, type VRouterOptions } from '../vrouter/router.js';
+import type { Vif } from '../vrouter/vif.js';
+import { XmppClientAdapter, type ClientEvent, type ControlNodeAddress } from './client-adapter.js';
+import { RouteSync } from './route-sync.js';
+import { AgentXmppClient, type AgentClientOptions, type ClientState, type LocalRoute } from './xmpp-client.js';
+
+/**
+ * A compute node's agent: its configuration, its pods' ports, one XMPP client per control
+ * node (at most two, everything published to both; dialect notes section 1) and the vRouter
+ * those feed. No kernel I/O: frames go in and out through `router` and the pipeline, the TAP
+ * and socket layer is someone else's.
+ */
+
+export interface AgentConfig {
+  /** Agent name = XMPP JID = the compute hostname. */
+  name: string;
+  /** vhost0 address: next hop of every route published, tunnel source and destination. */
+  vhostIp: string;
+  vhostMac?: string;
+  /** One or two control nodes. */
+  controlNodes: readonly ControlNodeAddress[];
+  /** Encapsulation priority (global-vrouter-config's list), default MPLSoUDP, MPLSoGRE, VXLAN. */
+  encapPriority?: readonly TunnelEncap[];
+  fabricMac?: string;
+  underlayMac?: string;
+  /** The vRouter's clock (flows). */
+  clock?: () => number;
+  /** Client timers, back-off, EoR form; agent, vhost and priority come from above. */
+  client?: Omit<AgentClientOptions, 'agent' | 'vhostIp' | 'vhostMac' | 'encapPriority'>;
+  /** Monotonic milliseconds for the clients (default performance.now). */
+  now?: () => number;
+}
+
+/** One pod interface (a port of a network). */
+export interface PodPort {
+  /** Unique port name, e.g. `<pod>/eth0`. */
+  name: string;
+  /** Routing-instance FQ name, e.g. `default-domain:k8s-default:pod-network:pod-network`. */
+  network: string;
+  ip: string;
+  /** Subnet length; its .254 / .253 are the vRouter's. */
+  plen: number;
+  /** The pod's MAC (02:..). */
+  mac: string;
+  /** Default `tapeth0-<6 hex of the name>`. */
+  osName?: string;
+  vifIndex?: number;
+  securityGroups?: number[];
+  /** Default the network's VN (the instance name without its last part). */
+  virtualNetwork?: string;
+}
+
+export interface PodInfo {
+  port: PodPort;
+  vif: Vif;
+  vrf: number;
+  nh: number;
+  label: number;
+}
+
+export interface ControlNodeStatus {
+  id: string;
+  address: ControlNodeAddress;
+  state: ClientState;
+  sessions: number;
+  endOfRibReceived: boolean;
+}
+
+export const DEFAULT_ENCAP_PRIORITY: readonly TunnelEncap[] = ['MPLSoUDP', 'MPLSoGRE', 'VXLAN'];
+
+interface Cn {
+  id: string;
+  client: AgentXmppClient;
+  adapter: XmppClientAdapter;
+}
+
+/** `domain:project:vn:ri` -> `domain:project:vn`. */
+export function virtualNetworkOfInstance(instance: string): string {
+  const i = instance.lastIndexOf(':');
+  return i > 0 ? instance.slice(0, i) : instance;
+}
+
+/** Six hex digits from a name (FNV-1a), for `tapeth<N>-xxxxxx` device names. */
+export function shortHash(name: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) & 0xffffff).toString(16).padStart(6, '0');
+}
+
+export class Agent {
+  readonly config: AgentConfig;
+  readonly router: VRouter;
+  readonly routes: RouteSync;
+  private readonly cns: Cn[] = [];
+  private readonly vrfByName = new Map<string, number>();
+  private readonly pods = new Map<string, PodInfo>();
+  private nextVrf = 1;
+  private started = false;
+
+  constructor(config: AgentConfig) {
+    if (config.controlNodes.length > 2) throw new RangeError('an agent talks to at most two control nodes');
+    this.config = config;
+    const ro: VRouterOptions = { vhostIp: config.vhostIp };
+    if (config.fabricMac) ro.fabricMac = config.fabricMac;
+    if (config.underlayMac) ro.underlayMac = config.underlayMac;
+    if (config.clock) ro.clock = config.clock;
+    this.router = new VRouter(ro);
+    // vif0/0 fabric, vif0/1 vhost0, vif0/2 pkt0, pods from 3: the vRouter's usual layout.
+    this.router.addFabric('eth0', 0);
+    this.router.vifs.add({ index: 1, osName: 'vhost0', type: 'host', vrf: 0, mac: this.router.fabricMac, ip: config.vhostIp });
+    this.router.vifs.add({ index: 2, osName: 'pkt0', type: 'agent', vrf: 65535, mac: '00:00:5e:00:01:00' });
+    const encapPriority = config.encapPriority ?? DEFAULT_ENCAP_PRIORITY;
+    this.routes = new RouteSync(this.router, { vrfIndex: (n) => this.vrfByName.get(n), encapPriority });
+    for (const address of config.controlNodes) {
+      const id = `${address.host}:${address.port ?? 5269}`;
+      const client = new AgentXmppClient({
+        ...config.client,
+        agent: config.name,
+        vhostIp: config.vhostIp,
+        ...(config.vhostMac ? { vhostMac: config.vhostMac } : {}),
+        encapPriority,
+      });
+      const adapter = new XmppClientAdapter(client, address, (e) => this.onClientEvent(id, e), config.now);
+      this.cns.push({ id, client, adapter });
+    }
+  }
+
+  /** Connect to the control nodes. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.cns) c.adapter.start();
+  }
+
+  /** Disconnect; the tables keep what they have. */
+  stop(): void {
+    this.started = false;
+    for (const c of this.cns) c.adapter.stop();
+  }
+
+  controlNodes(): ControlNodeStatus[] {
+    return this.cns.map((c) => ({
+      id: c.id,
+      address: c.adapter.address,
+      state: c.client.state,
+      sessions: c.client.sessionCount,
+      endOfRibReceived: c.client.endOfRibReceived,
+    }));
+  }
+
+  /** The VRF index of a routing instance, creating the VRF and subscribing to it when new. */
+  addNetwork(instance: string): number {
+    const have = this.vrfByName.get(instance);
+    if (have !== undefined) return have;
+    while (this.router.vrfs.get(this.nextVrf)) this.nextVrf++;
+    const index = this.nextVrf++;
+    this.vrfByName.set(instance, index);
+    this.router.vrfs.ensure(index, instance);
+    for (const c of this.cns) c.adapter.run(c.client.subscribe(instance, index));
+    return index;
+  }
+
+  vrfOf(instance: string): number | undefined {
+    return this.vrfByName.get(instance);
+  }
+
+  /** Leave a routing instance: its pods must be gone; learnt routes are dropped. */
+  removeNetwork(instance: string): void {
+    const index = this.vrfByName.get(instance);
+    if (index === undefined) return;
+    for (const p of this.pods.values()) if (p.vrf === index) throw new Error(`port ${p.port.name} is still in ${instance}`);
+    for (const c of this.cns) c.adapter.run(c.client.unsubscribe(instance));
+    this.routes.dropVrf(index);
+    this.vrfByName.delete(instance);
+    this.router.vrfs.delete(index);
+  }
+
+  /** A pod port: vif, Encap next hop, label, /32 route, then published to every control node. */
+  addPod(port: PodPort): PodInfo {
+    if (this.pods.has(port.name)) throw new Error(`port ${port.name} exists`);
+    const vrf = this.addNetwork(port.network);
+    const osName = port.osName ?? `tapeth0-${shortHash(port.name)}`;
+    const { vif, nh, label } = this.router.addPodInterface({
+      ...(port.vifIndex !== undefined ? { index: port.vifIndex } : {}),
+      osName,
+      vrf,
+      ip: port.ip,
+      plen: port.plen,
+      podMac: port.mac,
+    });
+    const info: PodInfo = { port, vif, vrf, nh: nh.id, label };
+    this.pods.set(port.name, info);
+    this.routes.addLocal(vrf, `${port.ip}/32`, nh.id, label);
+    const route = this.localRoute(info);
+    for (const c of this.cns) c.adapter.run(c.client.publish(route));
+    return info;
+  }
+
+  /** Withdraw the pod's route everywhere and take its vif, label and next hop down. */
+  removePod(name: string): boolean {
+    const p = this.pods.get(name);
+    if (!p) return false;
+    this.pods.delete(name);
+    const prefix = `${p.port.ip}/32`;
+    for (const c of this.cns) c.adapter.run(c.client.withdraw(p.port.network, prefix));
+    const table = this.router.vrfs.get(p.vrf)?.routes;
+    if (table?.get(prefix)?.nh === p.nh) table.delete(prefix);
+    this.router.mpls.free(p.label);
+    this.router.nhs.delete(p.nh);
+    this.router.vifs.delete(p.vif.index);
+    // Flows through the port would point at a next hop that is gone.
+    for (const e of this.router.flows.list()) {
+      if (e.keyNh === p.nh && this.router.flows.get(e.index)) this.router.flows.removePair(e);
+    }
+    this.routes.removeLocal(p.vrf, prefix);
+    return true;
+  }
+
+  pod(name: string): PodInfo | undefined {
+    return this.pods.get(name);
+  }
+
+  podList(): PodInfo[] {
+    return [...this.pods.values()];
+  }
+
+  private localRoute(p: PodInfo): LocalRoute {
+    return {
+      vrf: p.port.network,
+      prefix: `${p.port.ip}/32`,
+      label: p.label,
+      virtualNetwork: p.port.virtualNetwork ?? virtualNetworkOfInstance(p.port.network),
+      ...(p.port.securityGroups ? { securityGroups: p.port.securityGroups } : {}),
+    };
+  }
+
+  private onClientEvent(cn: string, e: ClientEvent): void {
+    switch (e.type) {
+      case 'routes':
+        for (const ev of e.events) {
+          if (ev.kind === 'update') this.routes.update(cn, ev.route);
+          else this.routes.withdraw(cn, ev.vrf, ev.prefix);
+        }
+        break;
+      case 'down':
+        this.routes.cnDown(cn);
+        break;
+      case 'sweep-stale':
+        this.routes.sweepStale(cn);
+        break;
+      case 'established':
+      case 'ignored':
+        break;
+    }
+  }
+}
