@@ -30,6 +30,8 @@ export interface AgentConfig {
   client?: Omit<AgentClientOptions, 'agent' | 'vhostIp' | 'vhostMac' | 'encapPriority'>;
   /** Monotonic milliseconds for the clients (default performance.now). */
   now?: () => number;
+  /** VXLAN ids of networks by routing-instance name: VNI table entries, and VXLAN usable towards them (RouteSync). */
+  networkVnis?: Readonly<Record<string, number>>;
 }
 
 /** One pod interface (a port of a network). */
@@ -111,7 +113,11 @@ export class Agent {
     this.router.vifs.add({ index: 1, osName: 'vhost0', type: 'host', vrf: 0, mac: this.router.fabricMac, ip: config.vhostIp });
     this.router.vifs.add({ index: 2, osName: 'pkt0', type: 'agent', vrf: 65535, mac: '00:00:5e:00:01:00' });
     const encapPriority = config.encapPriority ?? DEFAULT_ENCAP_PRIORITY;
-    this.routes = new RouteSync(this.router, { vrfIndex: (n) => this.vrfByName.get(n), encapPriority });
+    this.routes = new RouteSync(this.router, {
+      vrfIndex: (n) => this.vrfByName.get(n),
+      encapPriority,
+      configuredVni: (vrf) => this.vniOf(this.router.vrfs.get(vrf)?.name),
+    });
     for (const address of config.controlNodes) {
       const id = `${address.host}:${address.port ?? 5269}`;
       const client = new AgentXmppClient({
@@ -157,8 +163,16 @@ export class Agent {
     const index = this.nextVrf++;
     this.vrfByName.set(instance, index);
     this.router.vrfs.ensure(index, instance);
+    const vni = this.vniOf(instance);
+    if (vni !== undefined) this.router.vnis.set(vni, index);
     for (const c of this.cns) c.adapter.run(c.client.subscribe(instance, index));
     return index;
+  }
+
+  /** The configured VXLAN id of a network (routing-instance name). */
+  vniOf(instance: string | undefined): number | undefined {
+    const m = this.config.networkVnis;
+    return m && instance !== undefined && Object.prototype.hasOwnProperty.call(m, instance) ? m[instance] : undefined;
   }
 
   vrfOf(instance: string): number | undefined {
@@ -173,6 +187,7 @@ export class Agent {
     for (const c of this.cns) c.adapter.run(c.client.unsubscribe(instance));
     this.routes.dropVrf(index);
     this.vrfByName.delete(instance);
+    for (const v of this.router.vnis.list()) if (v.vrf === index) this.router.vnis.delete(v.vni);
     this.router.vrfs.delete(index);
   }
 

@@ -28,6 +28,14 @@ export interface RouteSyncOptions {
   /** Routing-instance name -> VRF index; undefined = a VRF this agent does not have (ignored). */
   vrfIndex: (vrf: string) => number | undefined;
   encapPriority: readonly TunnelEncap[];
+  /**
+   * The VXLAN id of a VRF's network from the agent's configuration, if it has one. The CN's
+   * inet routes never carry `vxlan` or a VNI (dialect notes 9.1: it drops vxlan for inet), yet
+   * the VNI is the network's, the same on every vRouter, and the encapsulation priority is
+   * global (global-vrouter-config): so a next hop without a VNI of such a network is taken as
+   * also reachable by VXLAN with that VNI, and the priority decides.
+   */
+  configuredVni?: (vrf: number) => number | undefined;
 }
 
 interface CnCopy {
@@ -222,10 +230,15 @@ export class RouteSync {
   }
 
   /** Members for the route's next hops, deduplicated; tunnels are created (and counted) here. */
-  private resolve(r: ReceivedRoute): { members: CompositeMember[]; self: boolean } {
+  private resolve(r: ReceivedRoute, vrf: number): { members: CompositeMember[]; self: boolean } {
     const members: CompositeMember[] = [];
     let self = false;
-    for (const h of r.nextHops) {
+    const vni = this.opts.configuredVni?.(vrf);
+    for (const advertised of r.nextHops) {
+      const h =
+        vni !== undefined && advertised.vni === 0
+          ? { ...advertised, vni, encapsulations: [...(advertised.encapsulations.length === 0 ? ['gre'] : advertised.encapsulations), 'vxlan'] }
+          : advertised;
       let m: CompositeMember | undefined;
       if (h.address === this.router.vhostIp) {
         // Our own route reflected back (10.1): its label names our interface next hop.
@@ -261,7 +274,7 @@ export class RouteSync {
     const table = this.router.vrfs.ensure(e.vrf).routes;
     let members: CompositeMember[] = [];
     let self = false;
-    if (best) ({ members, self } = this.resolve(best[1].route));
+    if (best) ({ members, self } = this.resolve(best[1].route, e.vrf));
     const old = e.installedNh;
     let nh: number | undefined;
     let label: number | undefined;

@@ -4,7 +4,7 @@
  * labels ride on the path, so a re-announcement with a new label replaces the old path.
  */
 import type { Nlri, RtcNlri, VpnNlri } from '../../codecs/bgp/index.js';
-import { formatRd } from '../../codecs/bgp/rd.js';
+import { formatRd, parseRd, type RouteDistinguisher } from '../../codecs/bgp/rd.js';
 import type { AfiSafi } from './fsm/messages.js';
 import { rtcRouteKey } from '../rib/rtc.js';
 import type { RtMembershipRoute } from '../rib/rtc.js';
@@ -49,11 +49,22 @@ export function isFamilyName(s: string): s is FamilyName {
   return (FAMILY_NAMES as readonly string[]).includes(s);
 }
 
-/** Type 2 RDs get an 'L' so '64512:1' (type 0) and AS 64512 in 4 bytes (type 2) never collide. */
+/** The RD of the previous key and its text: routes come in runs sharing one RD. */
+let keyRd: RouteDistinguisher | undefined;
+let keyRdText = '';
+
+/**
+ * The RD part of a key with its trailing ':'. Type 2 RDs get an 'L' so '64512:1' (type 0) and
+ * AS 64512 in 4 bytes (type 2) never collide.
+ */
 function rdKey(n: VpnNlri): string {
   const rd = n.rd;
-  if (rd.type === 2) return `${rd.admin}L:${rd.assigned}`;
-  return formatRd(rd);
+  const last = keyRd;
+  if (last !== undefined && rd.assigned === last.assigned && rd.admin === last.admin && rd.type === last.type && rd.type <= 2) return keyRdText;
+  const text = rd.type === 2 ? `${rd.admin}L:${rd.assigned}:` : `${formatRd(rd)}:`;
+  keyRd = rd;
+  keyRdText = text;
+  return text;
 }
 
 /** The RT membership route an RTC NLRI stands for (route target bytes left-aligned in 64 bits). */
@@ -69,7 +80,7 @@ export function routeKey(family: FamilyName, n: Nlri): string | undefined {
     case 'prefix':
       return family === 'ipv4-unicast' ? n.prefix : undefined;
     case 'vpn':
-      return family === 'vpnv4' || family === 'vpnv6' ? `${rdKey(n)}:${n.prefix}` : undefined;
+      return family === 'vpnv4' || family === 'vpnv6' ? rdKey(n) + n.prefix : undefined;
     case 'rtc':
       return family === 'rtc' ? rtcRouteKey(rtcMembership(n)) : undefined;
     default:
@@ -91,4 +102,42 @@ export function labelStack(labels: readonly number[] | undefined): VpnNlri['labe
   const out: VpnNlri['labels'] = new Array(labels.length);
   for (let i = 0; i < labels.length; i++) out[i] = { value: labels[i]!, tc: 0, bottom: i === labels.length - 1 };
   return out;
+}
+
+/**
+ * Whether routeNlri cannot rebuild this NLRI from its route key, so the speaker must keep the
+ * NLRI itself: RTC routes (their key is normalised) and RD types beyond 0-2 (kept as raw bytes).
+ */
+export function needsTemplate(n: Nlri): boolean {
+  return n.kind === 'rtc' || (n.kind === 'vpn' && n.rd.type > 2);
+}
+
+/** The RD of the previous call: routes come in runs sharing one, and the encoder does not mutate it. */
+let lastRdText = '';
+let lastRd: RouteDistinguisher = { type: 0, admin: 0, assigned: 0 };
+
+/**
+ * The inverse of routeKey, with the path's labels: the NLRI to advertise or withdraw for a
+ * destination. Rebuilding it costs less than holding a decoded NLRI per route; keys that
+ * needsTemplate reports give undefined.
+ */
+export function routeNlri(family: FamilyName, key: string, labels: readonly number[] | undefined): Nlri | undefined {
+  if (family === 'ipv4-unicast') return { kind: 'prefix', prefix: key };
+  if (family !== 'vpnv4' && family !== 'vpnv6') return undefined;
+  // An RD key holds exactly one ':' (type 2 carries an 'L'), so the second one ends it.
+  const end = key.indexOf(':', key.indexOf(':') + 1);
+  if (end < 0) return undefined;
+  let rd: RouteDistinguisher;
+  if (end === lastRdText.length && key.startsWith(lastRdText)) rd = lastRd;
+  else {
+    const text = key.slice(0, end);
+    const colon = text.indexOf(':');
+    if (text.charCodeAt(colon - 1) === 76 /* L */) {
+      const r = parseRd(text.slice(0, colon - 1) + text.slice(colon));
+      rd = { type: 2, admin: r.admin, assigned: r.assigned };
+    } else rd = parseRd(text);
+    lastRdText = text;
+    lastRd = rd;
+  }
+  return { kind: 'vpn', rd, prefix: key.slice(end + 1), labels: labelStack(labels) };
 }

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   await speaker.start();
   const listen = config.listen ? `${config.listen.address}:${speaker.listenPort ?? config.listen.port}` : 'no listener';
   process.stdout.write(`weft bgp speaker AS ${config.localAs} id ${config.routerId} on ${listen}, ${config.neighbors?.length ?? 0} neighbors\n`);
+  memoryLog(Number(process.env.WEFT_MEMLOG_MS ?? 0));
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -29,6 +30,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** WEFT_MEMLOG_MS=500: process.memoryUsage() every so often, in MiB, for profiling runs. */
+function memoryLog(ms: number): void {
+  if (!(ms > 0)) return;
+  const mib = (b: number) => Math.round(b / 1048576);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    process.stdout.write(`mem rss ${mib(m.rss)} heapUsed ${mib(m.heapUsed)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`);
+  }, ms).unref();
 }
 
 main().catch((e: unknown) => {

@@ -21,7 +21,7 @@ import { Table, type RouteChange } from '../rib/table.js';
 import type { FsmConfig } from './fsm/config.js';
 import type { Negotiated } from './fsm/negotiate.js';
 import type { RouteRefreshMessage, UpdateMessage } from './fsm/messages.js';
-import { TABLE_NAMES, afiSafiOf, familyOf, isVpnFamily, labelStack, nlriLabels, routeKey, rtcMembership, type FamilyName } from './families.js';
+import { TABLE_NAMES, afiSafiOf, familyOf, isVpnFamily, labelStack, needsTemplate, nlriLabels, routeKey, routeNlri, rtcMembership, type FamilyName } from './families.js';
 import { receivedAttributes, withNextHop } from './rib-attrs.js';
 import { Peer, type DownInfo, type MessageCounters, type PeerHandler } from './session/peer.js';
 import { checkNeighbor, checkSpeakerConfig, type NeighborConfig, type SpeakerConfig } from './speaker-config.js';
@@ -30,25 +30,40 @@ import { UpdateBuilder } from './update-builder.js';
 export type { NeighborConfig, SpeakerConfig } from './speaker-config.js';
 
 const DEFAULT_FAMILIES: FamilyName[] = ['ipv4-unicast', 'vpnv4'];
+/** Queued route changes (all peers) at which an UPDATE from a peer is followed by a flush. */
+const EARLY_FLUSH = 16384;
 const RTC_DEFAULT_KEY = routeKey('rtc', { kind: 'rtc', length: 0, routeTarget: new Uint8Array(0) })!;
 /** Next hop of locally originated paths: replaced by our session address when advertised. */
 const SELF = '0.0.0.0';
 
-interface AdjOut {
-  key: string;
-  attrs: Attrs;
-  labels: readonly number[] | undefined;
-  /** In the pending list already (updated in place until the flush). */
-  queued: boolean;
-  /** Withdrawn after it was queued: the flush skips it. */
-  dead: boolean;
+/**
+ * One family of a session's output. What the peer holds from us is, per route, the export of
+ * the Loc-RIB best path (attributes memoised per attribute set, labels the path's own): the
+ * Adj-RIB-Out follows from the table and a change's previous best says what went out before,
+ * so it costs no per-peer copy. Only where RT constraint filters a family can the same best
+ * path go out or not as the peer's membership changes; there `adj` records the path sent.
+ * Changes wait in two maps until the flush; a later change to a key replaces an earlier one.
+ */
+interface FamilyOut {
+  adj: Map<string, Path> | undefined;
+  /** Routes advertised (the Adj-RIB-Out size). */
+  count: number;
+  announce: Map<string, Path>;
+  /** Withdrawals: the path last advertised (for its labels), or the NLRI where the key has a template. */
+  withdraw: Map<string, Path | Nlri>;
 }
 
-/**
- * An outgoing change: an announcement (the live AdjOut entry) or a withdrawal (the NLRI).
- * A list, not a map: the queued flag keeps an entry from going in twice.
- */
-type Pending = AdjOut | Nlri;
+/** One export decision: routes come in runs sharing attribute set and source. */
+interface ExportMemo {
+  attrs: Attrs | undefined;
+  source: Path['source'] | undefined;
+  family: FamilyName | undefined;
+  result: Attrs | undefined;
+}
+
+function emptyMemo(): ExportMemo {
+  return { attrs: undefined, source: undefined, family: undefined, result: undefined };
+}
 
 interface StaleState {
   families: Set<FamilyName>;
@@ -75,18 +90,14 @@ interface Session {
   /** Filtered by RT constraint (it negotiated RTC). */
   rtc: boolean;
   rtcDirty: boolean;
-  adjOut: Map<FamilyName, Map<string, AdjOut>>;
-  pending: Map<FamilyName, Pending[]>;
+  out: Map<FamilyName, FamilyOut>;
   eorDue: Set<FamilyName>;
   updatesOut: number;
   /**
-   * The last export decision: routes arrive in runs sharing attribute set and source, so one
-   * entry saves the exporter's memo lookups for nearly every route of a run.
+   * The last two export decisions (a replaced route asks for its new and its previous best):
+   * they save the exporter's memo lookups for nearly every route of a run.
    */
-  lastAttrs: Attrs | undefined;
-  lastSource: Path['source'] | undefined;
-  lastFamily: FamilyName | undefined;
-  lastResult: Attrs | undefined;
+  memo: [ExportMemo, ExportMemo];
 }
 
 /** Plain, JSON-friendly views for introspection. */
@@ -179,8 +190,8 @@ function nlriLabelsEqual(n: Nlri, labels: readonly number[] | undefined): boolea
   return true;
 }
 
-function isNlri(p: Pending): p is Nlri {
-  return (p as Partial<AdjOut>).queued === undefined;
+function isPath(v: Path | Nlri): v is Path {
+  return (v as Partial<Path>).source !== undefined;
 }
 
 export class Speaker implements PeerHandler {
@@ -190,13 +201,16 @@ export class Speaker implements PeerHandler {
   readonly rtc = new RtMembership();
   private readonly exporter: RouteExporter;
   private readonly self: LocalSpeaker;
-  /** The NLRI last received per destination: what we encode when advertising it. */
+  /** The NLRI last received, for the destinations whose key routeNlri cannot turn back into one. */
   private readonly nlri = new Map<FamilyName, Map<string, Nlri>>();
   private readonly neighbors = new Map<string, Neighbor>();
   private server: net.Server | undefined;
   private flushScheduled = false;
+  /** Announcements and withdrawals queued since the last flush. */
+  private queued = 0;
   private readonly dirty = new Set<Neighbor>();
   private readonly localSrc = localSource('api');
+  private readonly ribListeners: ((family: FamilyName, changes: readonly RouteChange[]) => void)[] = [];
 
   constructor(config: SpeakerConfig) {
     checkSpeakerConfig(config);
@@ -322,6 +336,14 @@ export class Speaker implements PeerHandler {
     this.applyChanges(family, this.tables.get(family)!.add(key, { source: this.localSrc, attrs: this.store.intern(attrs), ...(labels ? { labels } : {}) }));
   }
 
+  /**
+   * Every change of a Loc-RIB table's selection, after it was exported. The routing instances
+   * follow bgp.l3vpn.0 through this; a listener may originate or withdraw from inside.
+   */
+  onRibChange(listener: (family: FamilyName, changes: readonly RouteChange[]) => void): void {
+    this.ribListeners.push(listener);
+  }
+
   withdrawLocal(family: FamilyName, nlri: Nlri): void {
     const key = routeKey(family, nlri);
     if (key === undefined) return;
@@ -360,26 +382,19 @@ export class Speaker implements PeerHandler {
       builder: new UpdateBuilder(opts),
       rtc,
       rtcDirty: false,
-      adjOut: new Map(),
-      pending: new Map(),
+      out: new Map(),
       eorDue: new Set(),
       updatesOut: 0,
-      lastAttrs: undefined,
-      lastSource: undefined,
-      lastFamily: undefined,
-      lastResult: undefined,
+      memo: [emptyMemo(), emptyMemo()],
     };
-    for (const f of families) {
-      s.adjOut.set(f, new Map());
-      s.pending.set(f, []);
-    }
+    for (const f of families) s.out.set(f, { adj: rtc && isVpnFamily(f) ? new Map() : undefined, count: 0, announce: new Map(), withdraw: new Map() });
     n.session = s;
     // A restarting peer without Graceful Restart this time gets no grace.
     if (n.stale !== undefined && neg.gracefulRestart === undefined) this.sweep(n, [...n.stale.families]);
     // Initial table dump, then End-of-RIB per family (RFC 4724 section 4.1).
     for (const f of families) {
       const t = this.tables.get(f)!;
-      for (const d of t.destinations()) this.exportTo(n, s, f, d.key, d.best);
+      for (const d of t.destinations()) this.exportTo(n, s, f, d.key, d.best, undefined);
       s.eorDue.add(f);
     }
     this.markDirty(n);
@@ -441,11 +456,12 @@ export class Speaker implements PeerHandler {
     const f = familyOf(m.afi, m.safi);
     if (n === undefined || s === undefined || f === undefined || !s.families.has(f)) return;
     // RFC 2918: send the Adj-RIB-Out of the family again.
-    const pending = s.pending.get(f)!;
-    for (const out of s.adjOut.get(f)!.values()) {
-      if (out.queued) continue;
-      out.queued = true;
-      pending.push(out);
+    const o = s.out.get(f)!;
+    if (o.adj !== undefined) for (const [key, p] of o.adj) o.announce.set(key, p);
+    else {
+      for (const d of this.tables.get(f)!.destinations()) {
+        if (d.best !== undefined && this.exported(n, s, f, d.best) !== undefined) o.announce.set(d.key, d.best);
+      }
     }
     this.markDirty(n);
   }
@@ -491,6 +507,10 @@ export class Speaker implements PeerHandler {
       const fam = mp !== undefined ? { afi: mp.afi, safi: mp.safi } : { afi: 1, safi: 1 };
       peer.maxPrefixExceeded(fam.afi, fam.safi, max);
     }
+    // A burst of socket data can hold 100k routes: sending part of it while the rest is being
+    // read lets the peers take it in meanwhile (and keeps the queues small). Grouping by
+    // attribute set still fills every UPDATE.
+    if (this.queued >= EARLY_FLUSH) this.flush();
   }
 
   private addRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[], attrs: Attrs): void {
@@ -504,7 +524,7 @@ export class Speaker implements PeerHandler {
       const key = routeKey(f, nl);
       if (key === undefined) continue;
       if (count && !hasPathFrom(t, key, src)) n.prefixes++;
-      templates.set(key, nl);
+      if (needsTemplate(nl)) templates.set(key, nl);
       const labels = nlriLabels(nl);
       const changes = labels === undefined ? t.add(key, { source: src, attrs }) : t.add(key, { source: src, attrs, labels });
       if (changes.length > 0) this.applyChanges(f, changes);
@@ -512,7 +532,7 @@ export class Speaker implements PeerHandler {
     }
     if (grew && s.rtc) {
       s.rtcDirty = true;
-      s.lastAttrs = undefined;
+      forgetExports(s);
       this.markDirty(n);
     }
   }
@@ -531,7 +551,7 @@ export class Speaker implements PeerHandler {
     }
     if (shrank && s.rtc) {
       s.rtcDirty = true;
-      s.lastAttrs = undefined;
+      forgetExports(s);
       this.markDirty(n);
     }
   }
@@ -543,51 +563,69 @@ export class Speaker implements PeerHandler {
     for (const n of this.neighbors.values()) {
       const s = n.session;
       if (s === undefined || !s.families.has(f)) continue;
-      for (const c of changes) this.exportTo(n, s, f, c.key, c.best);
+      for (const c of changes) this.exportTo(n, s, f, c.key, c.best, c.previousBest);
     }
     const templates = this.nlri.get(f)!;
-    for (const c of changes) if (c.best === undefined) templates.delete(c.key);
+    if (templates.size > 0) for (const c of changes) if (c.best === undefined) templates.delete(c.key);
+    for (const l of this.ribListeners) l(f, changes);
   }
 
-  /** Brings the neighbour's Adj-RIB-Out for `key` in line with the best path. */
-  private exportTo(n: Neighbor, s: Session, f: FamilyName, key: string, best: Path | undefined): void {
-    let attrs: Attrs | undefined;
-    if (best !== undefined) {
-      if (best.attrs === s.lastAttrs && best.source === s.lastSource && f === s.lastFamily) attrs = s.lastResult;
-      else {
-        const d = this.exporter.decide(best, s.target);
-        if (d.advertise && (!s.rtc || !isVpnFamily(f) || this.rtc.peerWantsRoute(n.config.address, d.attrs))) attrs = d.attrs;
-        s.lastAttrs = best.attrs;
-        s.lastSource = best.source;
-        s.lastFamily = f;
-        s.lastResult = attrs;
-      }
-    }
-    const adj = s.adjOut.get(f)!;
-    const prev = adj.get(key);
+  /**
+   * Brings what the neighbour holds for `key` in line with the best path; `previous` is the
+   * best path before the change (undefined when the neighbour cannot have had it).
+   */
+  private exportTo(n: Neighbor, s: Session, f: FamilyName, key: string, best: Path | undefined, previous: Path | undefined): void {
+    const o = s.out.get(f)!;
+    const attrs = best === undefined ? undefined : this.exported(n, s, f, best);
+    let sent: Path | undefined;
+    if (o.adj !== undefined) {
+      sent = o.adj.get(key);
+      if (attrs !== undefined) o.adj.set(key, best!);
+      else if (sent !== undefined) o.adj.delete(key);
+    } else if (previous !== undefined && this.exported(n, s, f, previous) !== undefined) sent = previous;
     if (attrs !== undefined) {
-      const labels = best!.labels;
-      if (prev !== undefined) {
-        if (prev.attrs === attrs && sameLabels(prev.labels, labels)) return;
-        prev.attrs = attrs;
-        prev.labels = labels;
-        if (prev.queued) return;
-        prev.queued = true;
-        s.pending.get(f)!.push(prev);
-      } else {
-        const out: AdjOut = { key, attrs, labels, queued: true, dead: false };
-        adj.set(key, out);
-        s.pending.get(f)!.push(out);
-      }
+      if (sent === best) return;
+      if (sent === undefined) o.count++;
+      // A new best path that goes out exactly as the old one did is no news to the peer.
+      else if (sameLabels(sent.labels, best!.labels) && this.exported(n, s, f, sent) === attrs) return;
+      if (o.withdraw.size > 0) o.withdraw.delete(key);
+      o.announce.set(key, best!);
     } else {
-      if (prev === undefined) return;
-      adj.delete(key);
-      prev.dead = true;
-      const t = this.nlri.get(f)!.get(key);
-      if (t === undefined) return;
-      s.pending.get(f)!.push(this.nlriFor(t, prev.labels));
+      if (sent === undefined) return;
+      o.count--;
+      if (o.announce.size > 0) o.announce.delete(key);
+      // A template goes with its route (applyChanges), so such a key takes its NLRI along now.
+      const t = this.nlri.get(f)!;
+      const tmpl = t.size > 0 ? t.get(key) : undefined;
+      o.withdraw.set(key, tmpl === undefined ? sent : this.nlriFor(tmpl, sent.labels));
     }
+    this.queued++;
     this.markDirty(n);
+  }
+
+  /** The attributes `best` goes to the neighbour with, or undefined when it does not go. */
+  private exported(n: Neighbor, s: Session, f: FamilyName, best: Path): Attrs | undefined {
+    const [m0, m1] = s.memo;
+    if (best.attrs === m0.attrs && best.source === m0.source && f === m0.family) return m0.result;
+    if (best.attrs === m1.attrs && best.source === m1.source && f === m1.family) return m1.result;
+    let attrs: Attrs | undefined;
+    const d = this.exporter.decide(best, s.target);
+    if (d.advertise && (!s.rtc || !isVpnFamily(f) || this.rtc.peerWantsRoute(n.config.address, d.attrs))) attrs = d.attrs;
+    // The older entry is overwritten and becomes the newer one.
+    m1.attrs = best.attrs;
+    m1.source = best.source;
+    m1.family = f;
+    m1.result = attrs;
+    s.memo[0] = m1;
+    s.memo[1] = m0;
+    return attrs;
+  }
+
+  /** The NLRI to send for `key` with the path's labels. */
+  private nlriOf(f: FamilyName, key: string, labels: readonly number[] | undefined): Nlri | undefined {
+    const t = this.nlri.get(f)!;
+    const tmpl = t.size > 0 ? t.get(key) : undefined;
+    return tmpl === undefined ? routeNlri(f, key, labels) : this.nlriFor(tmpl, labels);
   }
 
   /** The NLRI to send: the received one when its labels are the path's, else a copy with them. */
@@ -609,6 +647,7 @@ export class Speaker implements PeerHandler {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.queued = 0;
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const n of dirty) {
@@ -616,10 +655,10 @@ export class Speaker implements PeerHandler {
       if (s === undefined) continue;
       if (s.rtcDirty) {
         s.rtcDirty = false;
-        s.lastAttrs = undefined;
+        forgetExports(s);
         for (const f of s.families) {
           if (!isVpnFamily(f)) continue;
-          for (const d of this.tables.get(f)!.destinations()) this.exportTo(n, s, f, d.key, d.best);
+          for (const d of this.tables.get(f)!.destinations()) this.exportTo(n, s, f, d.key, d.best, undefined);
         }
         this.dirty.delete(n);
       }
@@ -630,29 +669,31 @@ export class Speaker implements PeerHandler {
   private flushNeighbor(n: Neighbor, s: Session): void {
     const w = new Writer(16384);
     let messages = 0;
-    for (const [f, pending] of s.pending) {
-      if (pending.length > 0) {
-        const templates = this.nlri.get(f)!;
+    for (const [f, o] of s.out) {
+      if (o.withdraw.size > 0) {
         const withdrawn: Nlri[] = [];
+        for (const [key, v] of o.withdraw) {
+          const nl = isPath(v) ? this.nlriOf(f, key, v.labels) : v;
+          if (nl !== undefined) withdrawn.push(nl);
+        }
+        o.withdraw.clear();
+        messages += s.builder.withdraw(w, f, withdrawn);
+      }
+      if (o.announce.size > 0) {
         const groups = new Map<Attrs, Nlri[]>();
-        for (const p of pending) {
-          if (isNlri(p)) {
-            withdrawn.push(p);
-            continue;
-          }
-          p.queued = false;
-          if (p.dead) continue;
-          const t = templates.get(p.key);
-          if (t === undefined) continue;
-          let g = groups.get(p.attrs);
+        for (const [key, p] of o.announce) {
+          const attrs = this.exported(n, s, f, p);
+          if (attrs === undefined) continue;
+          const nl = this.nlriOf(f, key, p.labels);
+          if (nl === undefined) continue;
+          let g = groups.get(attrs);
           if (g === undefined) {
             g = [];
-            groups.set(p.attrs, g);
+            groups.set(attrs, g);
           }
-          g.push(this.nlriFor(t, p.labels));
+          g.push(nl);
         }
-        pending.length = 0;
-        if (withdrawn.length > 0) messages += s.builder.withdraw(w, f, withdrawn);
+        o.announce.clear();
         for (const [attrs, list] of groups) {
           const nh = attrs.nextHop === SELF ? s.target.localAddress : attrs.nextHop;
           messages += s.builder.announce(w, f, attrs, nh, list);
@@ -688,7 +729,7 @@ export class Speaker implements PeerHandler {
         prefixesAdvertised: {},
       };
       if (s !== undefined) {
-        for (const [f, adj] of s.adjOut) snap.prefixesAdvertised[f] = adj.size;
+        for (const [f, o] of s.out) snap.prefixesAdvertised[f] = o.adj?.size ?? o.count;
         const neg = s.negotiated;
         snap.negotiated = {
           peerId: neg.peerId,
@@ -753,9 +794,18 @@ export class Speaker implements PeerHandler {
 
   /** What we advertise to the neighbour in a family (attributes as sent, next hop aside). */
   adjRibOut(address: string, family: FamilyName): { key: string; labels?: number[]; attributes: AttributesView }[] {
-    const adj = this.neighbors.get(address)?.session?.adjOut.get(family);
-    if (adj === undefined) return [];
-    return [...adj].map(([key, a]) => ({ key, ...(a.labels ? { labels: [...a.labels] } : {}), attributes: attributesView(a.attrs) }));
+    const n = this.neighbors.get(address);
+    const s = n?.session;
+    const o = s?.out.get(family);
+    if (n === undefined || s === undefined || o === undefined) return [];
+    const out: { key: string; labels?: number[]; attributes: AttributesView }[] = [];
+    const add = (key: string, p: Path | undefined) => {
+      const attrs = p === undefined ? undefined : this.exported(n, s, family, p);
+      if (attrs !== undefined) out.push({ key, ...(p!.labels ? { labels: [...p!.labels] } : {}), attributes: attributesView(attrs) });
+    };
+    if (o.adj !== undefined) for (const [key, p] of o.adj) add(key, p);
+    else for (const d of this.tables.get(family)!.destinations()) add(d.key, d.best);
+    return out;
   }
 
   snapshot(limit = 1000): { localAs: number; routerId: string; neighbors: NeighborSnapshot[]; rib: Record<FamilyName, RouteView[]> } {
@@ -771,6 +821,11 @@ export class Speaker implements PeerHandler {
       },
     };
   }
+}
+
+function forgetExports(s: Session): void {
+  s.memo[0] = emptyMemo();
+  s.memo[1] = emptyMemo();
 }
 
 function hasPathFrom(t: Table, key: string, src: BgpSource): boolean {

@@ -23,9 +23,12 @@ const MP_FLAGS = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
 const ZERO_RD = { type: 0, admin: 0, assigned: 0 } as const;
 const EMPTY: Nlri[] = [];
 
+/** Bytes of the prefix length after the '/', read in place (this runs once per route sent). */
 function prefixBytes(prefix: string): number {
   const slash = prefix.lastIndexOf('/');
-  const bits = slash < 0 ? 32 : Number(prefix.slice(slash + 1));
+  if (slash < 0) return 4;
+  let bits = 0;
+  for (let i = slash + 1; i < prefix.length; i++) bits = bits * 10 + prefix.charCodeAt(i) - 48;
   return (bits + 7) >> 3;
 }
 

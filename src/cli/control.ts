@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { CONTROL_MODEL_KEYS, controlModelSchema } from '../config/control-model.js';
+import type { ControlModel } from '../config/control-model.js';
+import { parseYamlInput } from '../config/input.js';
 import { bgpConfigSchema, toSpeakerConfig } from '../config/bgp-speaker.js';
 import type { BgpConfig } from '../config/bgp-speaker.js';
 import { ConfigError } from '../config/issues.js';
@@ -9,8 +13,10 @@ import { UsageError } from './usage.js';
 
 export const CONTROL_USAGE = `usage: weft control --config <file> [--check]
 
-Run a control node: the BGP speaker (route reflector) and its introspect HTTP API, as
-configured in a YAML file (docs/config-bgp.md). SIGTERM or SIGINT stops it cleanly
+Run a control node. A control-model file (docs/config-control.md: virtual networks,
+ports, vrouters, bgp-routers...) starts the whole node: BGP speaker, XMPP server for
+agents, routing instances, introspect and the model's REST API. A BGP-speaker file
+(docs/config-bgp.md, global.local-as) starts the route reflector and its introspect API. SIGTERM or SIGINT stops it cleanly
 (a Cease NOTIFICATION to every peer).
 
   --config FILE   the YAML configuration
@@ -24,7 +30,7 @@ export interface ControlHooks {
   /** Resolves when the node should stop; default: the first SIGTERM or SIGINT. */
   until?: Promise<unknown>;
   /** Called once everything listens (tests learn the ports chosen for port 0). */
-  onReady?: (info: { bgpPort: number | undefined; introspectUrl: string }) => void;
+  onReady?: (info: { bgpPort: number | undefined; introspectUrl: string; xmppPort?: number; restUrl?: string }) => void;
 }
 
 export async function controlCommand(args: string[], io: CliIo): Promise<number> {
@@ -52,6 +58,8 @@ export async function runControl(args: string[], io: CliIo, hooks: ControlHooks 
   }
   const file = parsed.values.config;
   if (file === undefined) throw new UsageError('weft control: --config <file> is required', CONTROL_USAGE);
+
+  if (await isControlModelFile(file)) return runControlModel(file, parsed.values.check === true, io, hooks);
 
   let config: BgpConfig;
   try {
@@ -94,6 +102,59 @@ export async function runControl(args: string[], io: CliIo, hooks: ControlHooks 
   io.stdout.write(`weft control: ${typeof why === 'string' ? why : 'stop'}, stopping\n`);
   signals?.dispose();
   await Promise.all([speaker.stop(), introspect.server.close()]);
+  return 0;
+}
+
+/** A control-model file (docs/config-control.md) rather than a BGP-speaker one (docs/config-bgp.md). */
+async function isControlModelFile(file: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return false; // the BGP loader reports the read error
+  }
+  const root = parseYamlInput(text, file).root;
+  if (root?.kind !== 'map') return false;
+  if (root.entries.some((e) => CONTROL_MODEL_KEYS.includes(e.key))) return true;
+  const g = root.entries.find((e) => e.key === 'global')?.value;
+  return g?.kind === 'map' && !g.entries.some((e) => e.key === 'local-as');
+}
+
+async function runControlModel(file: string, check: boolean, io: CliIo, hooks: ControlHooks): Promise<number> {
+  let model: ControlModel;
+  try {
+    model = await loadConfigFile(file, controlModelSchema);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr.write(`${e.message}\nweft control: ${file}: ${e.issues.length} error${e.issues.length === 1 ? '' : 's'}, nothing started\n`);
+    return 1;
+  }
+  const g = model.global;
+  if (check) {
+    io.stdout.write(`${file}: ok: AS ${g.asn}, router-id ${g.routerId}, ${model.virtualNetworks.length} virtual network(s), ${model.ports.length} port(s), ${model.bgpRouters.length} BGP router(s), ${model.vrouters.length} vRouter(s)\n`);
+    return 0;
+  }
+  const signals = hooks.until ? undefined : stopSignals();
+  const until = hooks.until ?? signals!.promise;
+  const { ControlNode } = await import('../control/node.js');
+  const node = new ControlNode(model);
+  try {
+    await node.start();
+  } catch (e) {
+    signals?.dispose();
+    io.stderr.write(`weft control: cannot start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write(
+    `weft control: BGP AS ${g.asn} router-id ${g.routerId} on ${g.bgp.address}:${node.bgpPort ?? g.bgp.port}, ${model.bgpRouters.length} BGP router(s)\n` +
+      `weft control: XMPP on ${g.xmpp.address}:${node.xmppPort}, ${node.instances.list().length} routing instance(s)\n` +
+      `weft control: introspect on ${node.introspectUrl}, REST API on ${node.restUrl}/api\n`,
+  );
+  hooks.onReady?.({ bgpPort: node.bgpPort, introspectUrl: node.introspectUrl, xmppPort: node.xmppPort, restUrl: node.restUrl });
+  const why = await until;
+  io.stdout.write(`weft control: ${typeof why === 'string' ? why : 'stop'}, stopping\n`);
+  signals?.dispose();
+  await node.stop();
   return 0;
 }
 

@@ -1,8 +1,11 @@
+import { agentCommand } from './agent.js';
 import { bgpCommand } from './bgp.js';
 import { controlCommand } from './control.js';
 import { decodeCommand } from './decode.js';
+import { podCommand } from './pod.js';
 import { processIo, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
+import { flowCommand, mplsCommand, nhCommand, rtCommand, vifCommand } from './vrouter-tools.js';
 
 /**
  * `weft <command> ...`. Each command is an async function of its arguments returning the
@@ -17,13 +20,14 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   decode: { summary: 'dissect a pcap/pcapng capture (BGP, XMPP, tunnels)', run: decodeCommand },
   control: { summary: 'run a control node (BGP route reflector + XMPP server)', run: controlCommand },
-  agent: { summary: 'run a vRouter agent' },
+  agent: { summary: 'run a vRouter agent', run: agentCommand },
+  pod: { summary: 'add or delete a pod on the local agent', run: podCommand },
   lab: { summary: 'build and drive a lab topology' },
-  vif: { summary: 'list vRouter interfaces' },
-  rt: { summary: 'show vRouter routes' },
-  nh: { summary: 'show vRouter next hops' },
-  mpls: { summary: 'show the vRouter MPLS label table' },
-  flow: { summary: 'show the vRouter flow table' },
+  vif: { summary: 'list vRouter interfaces', run: vifCommand },
+  rt: { summary: 'show vRouter routes', run: rtCommand },
+  nh: { summary: 'show vRouter next hops', run: nhCommand },
+  mpls: { summary: 'show the vRouter MPLS label table', run: mplsCommand },
+  flow: { summary: 'show the vRouter flow table', run: flowCommand },
   bgp: { summary: 'show BGP neighbors and routes', run: bgpCommand },
   status: { summary: 'show the state of the daemons' },
 };

@@ -1,4 +1,4 @@
-import { AttrStore, type XmppSource } from '../rib/path.js';
+import { AttrStore, type Path, type XmppSource } from '../rib/path.js';
 import { Table, type RouteChange } from '../rib/table.js';
 import { agentPathAttrs } from './agent-path.js';
 import type { AgentRoute, RouteHub, RouteSubscriber, RouteUpdate, SubscribeOptions, UnicastFamily } from './route-hub.js';
@@ -30,6 +30,15 @@ interface Instance {
 }
 
 const FAMILIES: readonly UnicastFamily[] = ['inet', 'inet6'];
+const NO_PATHS: readonly Path[] = [];
+
+/** Same paths in the same order (paths are immutable: a changed path is a new object). */
+function samePaths(a: readonly Path[], b: readonly Path[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 const TABLE_SUFFIX: Record<UnicastFamily, string> = { inet: '.inet.0', inet6: '.inet6.0' };
 
 /** `<instance>.inet.0` -> instance and family. */
@@ -45,8 +54,12 @@ export class InstanceRouteHub implements RouteHub {
   readonly store: AttrStore;
   private readonly maxEcmpPaths: number;
   private readonly instances = new Map<string, Instance>();
-  /** table name -> prefixes changed since the last flush. */
-  private readonly dirty = new Map<string, Set<string>>();
+  /**
+   * table name -> prefix changed since the last flush -> its selection as of the last flush.
+   * A prefix that ends up where it was (a publish and its withdrawal in one burst, such as a
+   * misbehaving agent's last route) is not news for anyone.
+   */
+  private readonly dirty = new Map<string, Map<string, readonly Path[]>>();
   private readonly listeners: ((changes: readonly RouteChange[]) => void)[] = [];
   /** agent -> instances it subscribed (for agentDown). */
   private readonly byAgent = new Map<string, Set<string>>();
@@ -164,7 +177,11 @@ export class InstanceRouteHub implements RouteHub {
       const t = i?.tables[where.family];
       if (!i || !t || i.subscribers.size === 0) continue;
       const updates: RouteUpdate[] = [];
-      for (const prefix of prefixes) updates.push({ prefix, ecmp: t.get(prefix)?.ecmp ?? [] });
+      for (const [prefix, before] of prefixes) {
+        const ecmp = t.get(prefix)?.ecmp ?? NO_PATHS;
+        if (!samePaths(before, ecmp)) updates.push({ prefix, ecmp });
+      }
+      if (updates.length === 0) continue;
       for (const s of i.subscribers.values()) if (!s.noRibout) s.sub.routes(where.instance, where.family, updates);
     }
   }
@@ -181,9 +198,9 @@ export class InstanceRouteHub implements RouteHub {
 
   private markDirty(changes: readonly RouteChange[]): void {
     for (const c of changes) {
-      let set = this.dirty.get(c.table);
-      if (!set) this.dirty.set(c.table, (set = new Set()));
-      set.add(c.key);
+      let m = this.dirty.get(c.table);
+      if (!m) this.dirty.set(c.table, (m = new Map()));
+      if (!m.has(c.key)) m.set(c.key, c.previousEcmp);
     }
   }
 }

@@ -30,6 +30,22 @@ class Dest implements Destination {
   constructor(readonly key: string) {}
 }
 
+interface SourceIndex {
+  dests: Dest[];
+  /**
+   * Withdrawals since the last pass. Every dead entry or twin comes from one, so weeding them
+   * out once they make up half the list keeps it within twice the live count, at O(1) amortised.
+   */
+  gone: number;
+}
+
+const COMPACT_MIN = 1024;
+
+function holdsFrom(d: Dest, sk: string): boolean {
+  for (const p of d.paths) if (p.source.key === sk) return true;
+  return false;
+}
+
 const EMPTY_PATHS: readonly Path[] = Object.freeze([]);
 const NO_CHANGES: readonly RouteChange[] = Object.freeze([]);
 const ONLY: DecisionStep = 'only-path';
@@ -45,8 +61,13 @@ const ONLY: DecisionStep = 'only-path';
 export class Table {
   readonly options: ResolvedBestPathOptions;
   private readonly dests = new Map<string, Dest>();
-  /** source key -> destinations holding at least one path from that source. */
-  private readonly bySource = new Map<string, Set<Dest>>();
+  /**
+   * source key -> destinations that held a path from that source. An append-only list, not a
+   * Set: a withdrawal leaves its entry (and a re-add may append a twin), so the per-route cost
+   * is one push instead of a hash insert and delete. Per-source operations skip entries whose
+   * destination no longer holds such a path, and the list is compacted as withdrawals pile up.
+   */
+  private readonly bySource = new Map<string, SourceIndex>();
   private seq = 0;
 
   constructor(
@@ -70,8 +91,8 @@ export class Table {
 
   /** Route keys holding a path from this source (a snapshot). */
   keysFrom(source: PathSource | string): string[] {
-    const set = this.bySource.get(typeof source === 'string' ? source : source.key);
-    return set ? [...set].map((d) => d.key) : [];
+    const sk = typeof source === 'string' ? source : source.key;
+    return this.live(sk).map((d) => d.key);
   }
 
   /** Adds a path, or replaces the one with the same source, path id and primary. */
@@ -101,31 +122,39 @@ export class Table {
         break;
       }
     }
-    if (!next) {
-      next = old.length === 0 ? [path] : [...old, path];
-      this.index(path.source.key, d);
-    }
-    return this.reselect(d, next);
+    if (next) return this.reselect(d, next);
+    const changes = this.reselect(d, old.length === 0 ? [path] : [...old, path]);
+    this.index(path.source.key, d);
+    return changes;
   }
 
   withdraw(key: string, ref: PathRef): readonly RouteChange[] {
     const d = this.dests.get(key);
     if (!d) return NO_CHANGES;
     const pk = pathKey(ref);
-    const next = d.paths.filter((p) => p.key !== pk);
-    if (next.length === d.paths.length) return NO_CHANGES;
-    this.unindexIfGone(ref.source.key, d, next);
-    return this.reselect(d, next);
+    const old = d.paths;
+    let next: readonly Path[];
+    if (old.length === 1) {
+      // The common case: the destination's only path goes, no filtered copy needed.
+      if (old[0]!.key !== pk) return NO_CHANGES;
+      next = EMPTY_PATHS;
+    } else {
+      next = old.filter((p) => p.key !== pk);
+      if (next.length === old.length) return NO_CHANGES;
+    }
+    const changes = this.reselect(d, next);
+    const ix = this.bySource.get(ref.source.key);
+    if (ix !== undefined && ++ix.gone >= COMPACT_MIN && 2 * ix.gone >= ix.dests.length) this.compact(ref.source.key, ix);
+    return changes;
   }
 
   /** Session down without graceful restart: every path from the source goes. */
   withdrawAll(source: PathSource | string): readonly RouteChange[] {
     const sk = typeof source === 'string' ? source : source.key;
-    const set = this.bySource.get(sk);
-    if (!set) return NO_CHANGES;
+    const list = this.live(sk);
     this.bySource.delete(sk);
     const changes: RouteChange[] = [];
-    for (const d of set) {
+    for (const d of list) {
       const next = d.paths.length === 1 ? EMPTY_PATHS : d.paths.filter((p) => p.source.key !== sk);
       this.push(changes, this.reselect(d, next));
     }
@@ -135,10 +164,8 @@ export class Table {
   /** Graceful restart began: the source's paths stay but are marked stale (and rank below fresh ones). */
   markStale(source: PathSource | string): readonly RouteChange[] {
     const sk = typeof source === 'string' ? source : source.key;
-    const set = this.bySource.get(sk);
-    if (!set) return NO_CHANGES;
     const changes: RouteChange[] = [];
-    for (const d of set) {
+    for (const d of this.live(sk)) {
       const next = d.paths.map((p) => (p.source.key === sk && !p.stale ? { ...p, stale: true } : p));
       this.push(changes, this.reselect(d, next));
     }
@@ -148,33 +175,44 @@ export class Table {
   /** End-of-RIB or restart timer: stale paths that were not refreshed go. */
   sweepStale(source: PathSource | string): readonly RouteChange[] {
     const sk = typeof source === 'string' ? source : source.key;
-    const set = this.bySource.get(sk);
-    if (!set) return NO_CHANGES;
     const changes: RouteChange[] = [];
-    for (const d of [...set]) {
+    for (const d of this.live(sk)) {
       const next = d.paths.filter((p) => !(p.source.key === sk && p.stale));
       if (next.length === d.paths.length) continue;
-      this.unindexIfGone(sk, d, next);
       this.push(changes, this.reselect(d, next));
     }
     return changes;
   }
 
   private index(sk: string, d: Dest): void {
-    let set = this.bySource.get(sk);
-    if (!set) {
-      set = new Set();
-      this.bySource.set(sk, set);
+    let ix = this.bySource.get(sk);
+    if (!ix) {
+      ix = { dests: [], gone: 0 };
+      this.bySource.set(sk, ix);
     }
-    set.add(d);
+    ix.dests.push(d);
   }
 
-  private unindexIfGone(sk: string, d: Dest, remaining: readonly Path[]): void {
-    for (const p of remaining) if (p.source.key === sk) return;
-    const set = this.bySource.get(sk);
-    if (!set) return;
-    set.delete(d);
-    if (set.size === 0) this.bySource.delete(sk);
+  /** The source's destinations, each once, that still hold a path from it (and the index compacted to them). */
+  private live(sk: string): Dest[] {
+    const ix = this.bySource.get(sk);
+    if (!ix) return [];
+    return this.compact(sk, ix).slice();
+  }
+
+  private compact(sk: string, ix: SourceIndex): Dest[] {
+    const seen = new Set<Dest>();
+    const out: Dest[] = [];
+    for (const d of ix.dests) {
+      // A destination dropped from the table has no paths left, so holdsFrom covers it.
+      if (seen.has(d) || !holdsFrom(d, sk)) continue;
+      seen.add(d);
+      out.push(d);
+    }
+    if (out.length === 0) this.bySource.delete(sk);
+    ix.dests = out;
+    ix.gone = 0;
+    return out;
   }
 
   private push(into: RouteChange[], from: readonly RouteChange[]): void {

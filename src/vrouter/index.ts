@@ -16,5 +16,5 @@ export * from './router.js';
 export * from './arp.js';
 export * from './encap.js';
 export * from './packet-edit.js';
-export { processPacket, process, type Action } from './pipeline.js';
+export { processPacket, process, processTunnelPayload, processFabricIp, type Action } from './pipeline.js';
 export * from './format/index.js';

@@ -74,6 +74,42 @@ export function processPacket(router: VRouter, frame: Uint8Array, ingress: numbe
 
 export { processPacket as process };
 
+/**
+ * Entry points for a host whose kernel already took the outer headers apart: a UDP socket
+ * hands over the UDP payload (MPLS label stack or VXLAN header) and the sender's address, a
+ * raw GRE socket the whole IPv4 datagram. Same checks, counters and actions as a frame on
+ * the fabric vif, without rebuilding outer headers the data plane would only parse again.
+ */
+export function processTunnelPayload(
+  router: VRouter,
+  encap: 'MPLSoUDP' | 'VXLAN',
+  payload: Uint8Array,
+  tunnelSrc: string,
+  ingress = 0,
+): Action[] {
+  return fabricEntry(router, ingress, payload.length, (vif) =>
+    encap === 'VXLAN' ? [vxlanIn(router, vif, payload, tunnelSrc)] : [mplsIn(router, vif, payload, tunnelSrc)],
+  );
+}
+
+/** An IPv4 datagram received on the fabric without its link header (a raw IP socket's read). */
+export function processFabricIp(router: VRouter, datagram: Uint8Array, ingress = 0): Action[] {
+  return fabricEntry(router, ingress, datagram.length, (vif) => fromFabricIp(router, vif, datagram, 0, datagram));
+}
+
+function fabricEntry(router: VRouter, ingress: number, length: number, run: (vif: Vif) => Action[]): Action[] {
+  const vif = router.vifs.get(ingress);
+  if (!vif || vif.type !== 'physical') return [drop(router, vif, DropReason.InvalidIf, `vif ${ingress} is not a fabric vif`)];
+  vif.stats.rxPackets++;
+  vif.stats.rxBytes += length;
+  try {
+    return run(vif);
+  } catch (e) {
+    if (isDecodeError(e)) return [drop(router, vif, DropReason.InvalidPacket, e.message)];
+    return [drop(router, vif, DropReason.InternalError, e instanceof Error ? e.message : String(e))];
+  }
+}
+
 function drop(router: VRouter, vif: Vif | undefined, reason: DropReason, detail?: string): Action {
   router.drops[reason]++;
   if (vif) vif.stats.drops++;
@@ -126,9 +162,13 @@ function podArp(router: VRouter, vif: Vif, payload: Uint8Array): Action {
 function fromFabric(router: VRouter, vif: Vif, frame: Uint8Array): Action[] {
   const eth = decodeEthernet(frame);
   if (eth.etherType !== EtherType.IPV4 || eth.tags.length > 0) return [host('not-for-us', 0, frame)];
-  const ipStart = frame.length - eth.payload.length;
+  return fromFabricIp(router, vif, frame, frame.length - eth.payload.length, frame);
+}
+
+/** `frame` from `ipStart` is the outer IPv4 datagram; `whole` is what goes to the host when it is not a tunnel. */
+function fromFabricIp(router: VRouter, vif: Vif, frame: Uint8Array, ipStart: number, whole: Uint8Array): Action[] {
   const outer = decodeIpv4(frame, ipStart);
-  if (outer.dst !== router.vhostIp) return [host('not-for-us', 0, frame)];
+  if (outer.dst !== router.vhostIp) return [host('not-for-us', 0, whole)];
   const bad = ipProblem(outer);
   if (bad) return [drop(router, vif, DropReason.InvalidPacket, `outer ${bad}`)];
   if (outer.mf || outer.fragmentOffset !== 0) return [drop(router, vif, DropReason.InvalidPacket, 'fragmented tunnel packet')];
@@ -145,7 +185,7 @@ function fromFabric(router: VRouter, vif: Vif, frame: Uint8Array): Action[] {
     if (isMplsInUdpPort(udp.dstPort)) return [mplsIn(router, vif, udp.payload, outer.src)];
     if (udp.dstPort === VXLAN_PORT) return [vxlanIn(router, vif, udp.payload, outer.src)];
   }
-  return [host('not-for-us', 0, frame)];
+  return [host('not-for-us', 0, whole)];
 }
 
 function mplsIn(router: VRouter, vif: Vif, bytes: Uint8Array, tunnelSrc: string): Action {

@@ -8,12 +8,13 @@
  * interface named eth0 (BIRD resolves its static VPN route's 127.x next hop through it,
  * interop-recipes section 2.1). Missing binaries fail the suite.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Speaker } from '../../src/bgp/speaker.js';
+import { BIRD_BINARIES, Bird } from './support/bird.js';
+import { DaemonSet } from './support/daemon.js';
+import { FRR_BINARIES, Frr } from './support/frr.js';
+import { GOBGP_BINARIES, Gobgpd, gobgpAttr as attr } from './support/gobgpd.js';
+import { requireBinaries, waitFor } from './support/wait.js';
 
 const AS = 64512;
 const WEFT = '127.0.0.41';
@@ -22,46 +23,19 @@ const BIRD = '127.0.0.43';
 const FRR = '127.0.0.44';
 const PORT = { weft: 21179, gobgp: 21180, bird: 21181, frr: 21182, gobgpApi: 50142 };
 
-const BINARIES = ['/usr/bin/gobgpd', '/usr/bin/gobgp', '/usr/sbin/bird', '/usr/sbin/birdc', '/usr/lib/frr/bgpd', '/usr/bin/vtysh'];
-
-async function waitFor<T>(what: string, f: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 describe('weft route reflector with gobgpd, BIRD and FRR as clients', () => {
-  let dir: string;
+  let daemons: DaemonSet;
   let weft: Speaker;
-  const procs: ChildProcess[] = [];
-  const gobgp = (...a: string[]) => run('/usr/bin/gobgp', ['-u', GOBGP, '-p', String(PORT.gobgpApi), ...a]);
-  const birdc = (...a: string[]) => run('/usr/sbin/birdc', ['-s', path.join(dir, 'bird', 'bird.ctl'), ...a]);
-  const vtysh = (...a: string[]) => run('/usr/bin/vtysh', ['--vty_socket', path.join(dir, 'frr'), ...a.flatMap((c) => ['-c', c])]);
-
-  function daemon(name: string, cmd: string, args: string[]): void {
-    const log = openSync(path.join(dir, name, `${name}.log`), 'a');
-    const p = spawn(cmd, args, { stdio: ['ignore', log, log] });
-    procs.push(p);
-  }
+  let gobgpd: Gobgpd;
+  let bird: Bird;
+  let frr: Frr;
+  const gobgp = (...a: string[]) => gobgpd.cli(...a);
+  const birdc = (...a: string[]) => bird.birdc(...a);
+  const vtysh = (...a: string[]) => frr.vtysh(...a);
 
   beforeAll(async () => {
-    const missing = BINARIES.filter((b) => !existsSync(b));
-    if (missing.length > 0) throw new Error(`interop binaries missing: ${missing.join(', ')}`);
-    dir = mkdtempSync(path.join(tmpdir(), 'weft-interop-'));
-    for (const d of ['gobgp', 'bird', 'frr']) execFileSync('mkdir', ['-p', path.join(dir, d)]);
+    requireBinaries([...GOBGP_BINARIES, ...BIRD_BINARIES, ...FRR_BINARIES]);
+    daemons = new DaemonSet('interop-rr');
 
     weft = new Speaker({
       localAs: AS,
@@ -76,35 +50,18 @@ describe('weft route reflector with gobgpd, BIRD and FRR as clients', () => {
     });
     await weft.start();
 
-    writeFileSync(
-      path.join(dir, 'gobgp', 'gobgpd.toml'),
-      `[global.config]
-  as = ${AS}
-  router-id = "${GOBGP}"
-  port = ${PORT.gobgp}
-  local-address-list = ["${GOBGP}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${WEFT}"
-    peer-as = ${AS}
-  [neighbors.transport.config]
-    local-address = "${GOBGP}"
-    remote-port = ${PORT.weft}
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
-`,
-    );
-    daemon('gobgp', '/usr/bin/gobgpd', ['-f', path.join(dir, 'gobgp', 'gobgpd.toml'), '-p', '--api-hosts', `${GOBGP}:${PORT.gobgpApi}`, '--pprof-disable']);
+    gobgpd = new Gobgpd(daemons, {
+      name: 'gobgp',
+      asn: AS,
+      address: GOBGP,
+      port: PORT.gobgp,
+      apiPort: PORT.gobgpApi,
+      neighbors: [{ address: WEFT, peerAs: AS, remotePort: PORT.weft, families: ['ipv4-unicast', 'l3vpn-ipv4-unicast'] }],
+    });
 
-    writeFileSync(
-      path.join(dir, 'bird', 'bird.conf'),
-      `log stderr all;
+    bird = new Bird(daemons, {
+      name: 'bird',
+      conf: `log stderr all;
 router id ${BIRD};
 ipv4 table igptab;
 vpn4 table vpntab4;
@@ -130,12 +87,13 @@ protocol bgp weft {
   vpn4 mpls { table vpntab4; igp table igptab; import all; export all; };
 }
 `,
-    );
-    daemon('bird', '/usr/sbin/bird', ['-f', '-c', path.join(dir, 'bird', 'bird.conf'), '-s', path.join(dir, 'bird', 'bird.ctl'), '-P', path.join(dir, 'bird', 'bird.pid')]);
+    });
 
-    writeFileSync(
-      path.join(dir, 'frr', 'bgpd.conf'),
-      `frr defaults traditional
+    frr = new Frr(daemons, {
+      name: 'frr',
+      address: FRR,
+      port: PORT.frr,
+      conf: `frr defaults traditional
 hostname weft-interop
 log stdout informational
 route-map VPN-OUT permit 10
@@ -162,43 +120,19 @@ router bgp ${AS}
  exit-address-family
 exit
 `,
-    );
-    daemon('frr', '/usr/lib/frr/bgpd', [
-      '-f', path.join(dir, 'frr', 'bgpd.conf'), '-i', path.join(dir, 'frr', 'bgpd.pid'), '--vty_socket', path.join(dir, 'frr'),
-      '-z', path.join(dir, 'frr', 'zserv.api'), '-Z', '-S', '-P', '0', '-p', String(PORT.frr), '-l', FRR, '--log', 'stdout',
-    ]);
+    });
 
     await waitFor('three sessions Established at weft', () => weft.neighborsSnapshot().every((n) => n.state === 'Established'), 60_000);
   });
 
   afterAll(async () => {
     await weft?.stop();
-    for (const p of procs) if (p.pid !== undefined && p.exitCode === null) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
-    if (dir && process.env['WEFT_KEEP_INTEROP'] === undefined) rmSync(dir, { recursive: true, force: true });
+    await daemons?.stopAll();
   });
 
-  /** BIRD's `show route all` block for one network, or undefined. */
-  function birdRoute(table: string, net: string): string | undefined {
-    const out = birdc('show', 'route', 'all', 'table', table);
-    const start = out.indexOf(net);
-    if (start < 0) return undefined;
-    const rest = out.slice(start);
-    const next = rest.slice(1).search(/\n\S/);
-    return next < 0 ? rest : rest.slice(0, next + 1);
-  }
-
-  function frrVpn(rd: string, prefix: string): Record<string, unknown> | undefined {
-    const j = JSON.parse(vtysh(`show bgp ipv4 vpn rd ${rd} ${prefix} json`)) as Record<string, { paths?: Record<string, unknown>[] }>;
-    return j[rd]?.paths?.[0];
-  }
-
-  type GobgpPath = { nlri: { labels?: number[] }; attrs: { type: number; [k: string]: unknown }[] };
-  function gobgpRoute(family: string, key: string): GobgpPath | undefined {
-    const j = JSON.parse(gobgp('global', 'rib', '-a', family, '-j')) as Record<string, GobgpPath[]>;
-    return j[key]?.[0];
-  }
-  const attr = (p: GobgpPath, type: number) => p.attrs.find((a) => a.type === type);
+  const birdRoute = (table: string, net: string) => bird.route(table, net);
+  const frrVpn = (rd: string, prefix: string) => frr.vpnPath(rd, prefix);
+  const gobgpRoute = (family: string, key: string) => gobgpd.route(family, key);
 
   it('every daemon sees its session to weft Established with VPNv4 and IPv4 unicast', () => {
     for (const n of weft.neighborsSnapshot()) expect(n.negotiated?.families.sort()).toEqual(['ipv4-unicast', 'vpnv4']);
@@ -281,6 +215,6 @@ exit
       expect(n.state).toBe('Established');
       expect(n.received.notification).toBe(0);
     }
-    expect(readFileSync(path.join(dir, 'frr', 'frr.log'), 'utf8')).not.toMatch(/martian|treating as withdrawal/);
+    expect(frr.daemon.log()).not.toMatch(/martian|treating as withdrawal/);
   });
 });

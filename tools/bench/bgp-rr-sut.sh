@@ -20,4 +20,6 @@ cat > "$cfg" <<JSON
   ]
 }
 JSON
-exec node ${WEFT_NODE_OPTIONS:-} "$here/dist/src/bgp/main-speaker.js" "$cfg"
+# A 32 MiB semi-space keeps the per-flush garbage out of the old generation: measured at 1M
+# routes it lowered both CPU and peak RSS (WEFT_NODE_OPTIONS comes later and can override it).
+exec node --max-semi-space-size=32 ${WEFT_NODE_OPTIONS:-} "$here/dist/src/bgp/main-speaker.js" "$cfg"

@@ -8,7 +8,10 @@ import { AgentSession, type AgentSessionOptions, type CloseReason, type SessionA
 /**
  * The node:net adapter: accepts agents on TCP (5269 by default), runs one AgentSession per
  * connection, and wires sessions to a RouteHub. Plain TCP only; TLS (dialect notes 3.2) is a
- * later job. Writes do not wait for drain yet: a slow agent buffers in its socket.
+ * later job. Writes do not wait for drain: a slow agent's socket queues the route messages,
+ * but their `<items>` bytes are shared with every other subscriber (session.ts), so what it
+ * holds is mostly references; pausing the publishers for one slow reader would let any agent
+ * stall all the others.
  */
 
 export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost'> {
@@ -74,50 +77,61 @@ class Connection implements RouteSubscriber {
   }
 
   run(actions: SessionAction[]): void {
-    for (const a of actions) {
-      switch (a.type) {
-        case 'send':
-          if (!this.socket.destroyed) this.socket.write(a.bytes);
-          break;
-        case 'arm-timer': {
-          clearTimeout(this.timers.get(a.timer));
-          const t = setTimeout(() => {
-            this.timers.delete(a.timer);
-            this.run(this.session.timerExpired(a.timer, this.server.now()));
-            this.server.scheduleFlush();
-          }, a.ms);
-          t.unref();
-          this.timers.set(a.timer, t);
-          break;
-        }
-        case 'cancel-timer':
-          clearTimeout(this.timers.get(a.timer));
+    // Corked, the writes of one batch of actions leave as one writev.
+    const cork = actions.length > 1 && !this.socket.destroyed;
+    if (cork) this.socket.cork();
+    try {
+      for (const a of actions) this.act(a);
+    } finally {
+      if (cork) this.socket.uncork();
+    }
+  }
+
+  private act(a: SessionAction): void {
+    switch (a.type) {
+      case 'send':
+        if (this.socket.destroyed) break;
+        if (a.parts) for (const p of a.parts) this.socket.write(p);
+        else this.socket.write(a.bytes);
+        break;
+      case 'arm-timer': {
+        clearTimeout(this.timers.get(a.timer));
+        const t = setTimeout(() => {
           this.timers.delete(a.timer);
-          break;
-        case 'established':
-          this.server.established(this, a.agent);
-          break;
-        case 'subscribe':
-          if (this.registered) this.server.hub.subscribe(this, a.instance, { instanceId: a.instanceId, noRibout: a.noRibout });
-          break;
-        case 'unsubscribe':
-          if (this.registered) this.server.hub.unsubscribe(this, a.instance);
-          break;
-        case 'publish':
-          if (this.registered) this.server.hub.publish(this.source, a.instance, a.family, a.route);
-          break;
-        case 'withdraw':
-          if (this.registered) this.server.hub.withdraw(this.source, a.instance, a.family, a.prefix);
-          break;
-        case 'end-of-rib':
-          if (this.registered) this.server.endOfRib(this);
-          break;
-        case 'ignored':
-          break;
-        case 'close':
-          this.end(a.reason, a.error);
-          break;
+          this.run(this.session.timerExpired(a.timer, this.server.now()));
+          this.server.scheduleFlush();
+        }, a.ms);
+        t.unref();
+        this.timers.set(a.timer, t);
+        break;
       }
+      case 'cancel-timer':
+        clearTimeout(this.timers.get(a.timer));
+        this.timers.delete(a.timer);
+        break;
+      case 'established':
+        this.server.established(this, a.agent);
+        break;
+      case 'subscribe':
+        if (this.registered) this.server.hub.subscribe(this, a.instance, { instanceId: a.instanceId, noRibout: a.noRibout });
+        break;
+      case 'unsubscribe':
+        if (this.registered) this.server.hub.unsubscribe(this, a.instance);
+        break;
+      case 'publish':
+        if (this.registered) this.server.hub.publish(this.source, a.instance, a.family, a.route);
+        break;
+      case 'withdraw':
+        if (this.registered) this.server.hub.withdraw(this.source, a.instance, a.family, a.prefix);
+        break;
+      case 'end-of-rib':
+        if (this.registered) this.server.endOfRib(this);
+        break;
+      case 'ignored':
+        break;
+      case 'close':
+        this.end(a.reason, a.error);
+        break;
     }
   }
 

@@ -67,5 +67,7 @@ export function formatFlowList(l: FlowListing): string {
   if (l.match) out.push(`Listing flows matching ([${l.match.ip}]:${l.match.port ?? '*'})`, '');
   out.push(FLOW_COLUMNS, FLOW_RULE);
   for (const e of l.entries) out.push(formatFlowEntry(e), '');
+  // Entries leave a blank line after them; with none the rule still ends its line.
+  if (l.entries.length === 0) out.push('');
   return out.join('\n');
 }

@@ -227,7 +227,8 @@ describe('weft bgp reading the API', () => {
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Neighbor\s+AS\s+State\s+Up\/Down\s+MsgRcvd\s+MsgSent\s+PfxRcd\s+PfxSnt\s+Description$/);
     expect(lines[1]!.split(/\s{2,}/)).toEqual(['10.0.0.2', '64512', 'Established', '01:02:05', '12', '10', '2', '2', 'gobgp rack 1']);
-    expect(lines[2]!.split(/\s{2,}/)).toEqual(['2001:db8::3', '65001', 'Active', '00:01:30', '0', '0', '0', '0']);
+    // Down since 90 s before the fake was made; the suite itself takes a few seconds on a loaded host.
+    expect(lines[2]!.split(/\s{2,}/)).toEqual(['2001:db8::3', '65001', 'Active', expect.stringMatching(/^00:01:[3-5]\d$/), '0', '0', '0', '0']);
     // Right-aligned numbers: the AS column ends at the same place on every line.
     expect(lines[1]!.indexOf('64512') + 5).toBe(lines[2]!.indexOf('65001') + 5);
   });

@@ -44,6 +44,29 @@ const a1 = xmppSource('compute-1', '10.0.0.11');
 const a2 = xmppSource('compute-2', '10.0.0.12');
 
 describe('InstanceRouteHub', () => {
+  it('tells nobody about a prefix that is back where it was at the last flush', () => {
+    const hub = new InstanceRouteHub();
+    hub.publish(a1, VRF, 'inet', route('10.1.1.3/32', '10.0.0.11', 25));
+    const r = new Recorder();
+    hub.subscribe(r, VRF, { instanceId: 3 });
+    const dump = r.got.length;
+    // A publish and its withdrawal in one burst (a session that published, then failed).
+    hub.publish(a2, VRF, 'inet', route('10.1.1.9/32', '10.0.0.12', 40));
+    hub.withdraw(a2, VRF, 'inet', '10.1.1.9/32');
+    // A second path that comes and goes leaves the first prefix's selection as it was.
+    hub.publish(a2, VRF, 'inet', route('10.1.1.3/32', '10.0.0.12', 41));
+    hub.withdraw(a2, VRF, 'inet', '10.1.1.3/32');
+    hub.flush();
+    expect(r.got.length).toBe(dump);
+    // A real change in the same kind of burst still goes out, alone.
+    hub.publish(a2, VRF, 'inet', route('10.1.1.9/32', '10.0.0.12', 40));
+    hub.withdraw(a2, VRF, 'inet', '10.1.1.9/32');
+    hub.publish(a1, VRF, 'inet', route('10.1.1.3/32', '10.0.0.11', 26));
+    hub.flush();
+    expect(r.got.slice(dump).map((g) => g.updates.map((u) => u.prefix))).toEqual([['10.1.1.3/32']]);
+    expect(r.view()['10.1.1.3/32']).toEqual(['10.0.0.11/26']);
+  });
+
   it('gives a subscriber the current routes, then coalesced changes at flush', () => {
     const hub = new InstanceRouteHub();
     hub.publish(a1, VRF, 'inet', route('10.1.1.3/32', '10.0.0.11', 25));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentSession, type SessionAction } from '../../../src/control/xmpp/session.js';
+import { routeItem } from '../../../src/control/xmpp/agent-route.js';
+import { encodeStanza, routeUpdateMessages } from '../../../codecs/xmpp/index.js';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { xmppSource } from '../../../src/rib/path.js';
 import type { AgentRoute } from '../../../src/control/route-hub.js';
@@ -20,8 +22,12 @@ const VRF = 'default-domain:admin:vn1:vn1';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+function text(a: SessionAction): string {
+  return a.type === 'send' ? dec.decode(a.bytes) : '';
+}
+
 function sent(actions: SessionAction[]): string {
-  return actions.map((a) => (a.type === 'send' ? dec.decode(a.bytes) : '')).join('');
+  return actions.map(text).join('');
 }
 
 function of<T extends SessionAction['type']>(actions: SessionAction[], type: T): Extract<SessionAction, { type: T }>[] {
@@ -178,8 +184,23 @@ describe('subscribe, publish + collection, retract, end-of-RIB (sections 8.2-8.5
     expect(s.sendRoutes(VRF, 'inet', updates, 0)).toEqual([]); // not subscribed yet
     feed(subscribeIq('compute-1', VRF, 3));
     const a = s.sendRoutes(VRF, 'inet', updates, 0);
-    const msgs = of(a, 'send').map((x) => dec.decode(x.bytes));
+    const msgs = of(a, 'send').map(text);
+    // Route messages come as pieces too, the same bytes.
+    expect(of(a, 'send').map((x) => x.parts?.map((p) => dec.decode(p)).join(''))).toEqual(msgs);
     expect(msgs.map((m) => m.split('<item ').length - 1)).toEqual([32, 32, 6]);
+    // Byte for byte what the codec writes for the same messages.
+    const items = updates.map((u) => routeItem('inet', VRF, u));
+    expect(msgs).toEqual(routeUpdateMessages({ agent: 'compute-1', node: `1/1/${VRF}`, items }).map((m) => encodeStanza(m)));
+    // A second subscriber of the same flush gets the very same <items> bytes, in its own envelope.
+    const other = new AgentSession({ serverHost: 'cn-host-1' });
+    other.start(0);
+    other.receive(enc.encode(DOC_AGENT_HEADER.replace('compute-1', 'compute-&lt;7')), 0);
+    other.receive(enc.encode(subscribeIq('compute-&lt;7', VRF, 4)), 0);
+    const b = of(other.sendRoutes(VRF, 'inet', updates, 0), 'send');
+    expect(b[0]!.parts?.[1]).toBeDefined();
+    expect(b.map((x) => x.parts?.[1])).toEqual(of(a, 'send').map((x) => x.parts?.[1]));
+    expect(b[0]!.parts?.[1]).toBe(of(a, 'send')[0]!.parts?.[1]);
+    expect(text(b[0]!).startsWith('<message from="network-control@contrailsystems.com" to="compute-&lt;7/bgp-peer"><event')).toBe(true);
     const m0 = msgs[0]!;
     expect(m0.startsWith(`<message from="network-control@contrailsystems.com" to="compute-1/bgp-peer"><event xmlns="http://jabber.org/protocol/pubsub"><items node="1/1/${VRF}"><item id="10.1.2.0/32"><entry>`)).toBe(true);
     expect(childNames(m0, m0.indexOf('<entry>'))).toEqual(INET_ENTRY_ORDER);

@@ -158,4 +158,28 @@ describe('Table', () => {
     expect(t.get(keyOf(10))!.best!.source).toBe(b);
     expect(t.get(keyOf(11))).toBeUndefined();
   });
+
+  it('keeps its per-source index exact through withdrawals, re-adds and compaction', () => {
+    const t = new Table('bgp.l3vpn.0');
+    const a = ibgp('10.0.0.1');
+    const b = ibgp('10.0.0.2');
+    const keyOf = (i: number) => `64512:1:10.0.${i >> 8}.${i & 0xff}/32`;
+    const N = 5000;
+    for (let i = 0; i < N; i++) t.add(keyOf(i), { source: a, attrs: attrs() });
+    // b shares every 4th destination, so a's withdrawal there leaves the destination alive.
+    for (let i = 0; i < N; i += 4) t.add(keyOf(i), { source: b, attrs: attrs() });
+    // Withdraw 4000 of a's routes (enough to compact the index on the way), then re-add half of
+    // them: the shared destinations come back to a list that may still hold them.
+    for (let i = 0; i < 4000; i++) t.withdraw(keyOf(i), { source: a });
+    for (let i = 0; i < 4000; i += 2) t.add(keyOf(i), { source: a, attrs: attrs() });
+    const live = [...Array(N).keys()].filter((i) => i >= 4000 || i % 2 === 0).map(keyOf);
+    expect(t.keysFrom(a).sort()).toEqual(live.sort());
+    expect(t.keysFrom(b)).toHaveLength(N / 4);
+    // Session down: one change per destination of a, none twice, and b's paths take over.
+    const down = t.withdrawAll(a);
+    expect(down.map((c) => c.key).sort()).toEqual(live.sort());
+    expect(down.filter((c) => c.best !== undefined).every((c) => c.best!.source === b)).toBe(true);
+    expect(t.size).toBe(N / 4);
+    expect(t.keysFrom(a)).toEqual([]);
+  });
 });

@@ -1,0 +1,285 @@
+/**
+ * Routing instances: one per virtual network, joined to bgp.l3vpn.0 by route targets.
+ *
+ *  agents --XMPP--> hub VRF tables --VrfReplicator--> vpn mirror --originate--> Speaker (bgp.l3vpn.0)
+ *  Speaker (BGP peers' VPNv4) --onRibChange--> vpn mirror --VrfReplicator--> hub VRF tables --> agents
+ *
+ * The mirror is this layer's own bgp.l3vpn.0: the replicator works on whole tables it can
+ * write, while the speaker's table belongs to the speaker. Agent paths become local
+ * originations in the speaker (one per RD:prefix); BGP-learnt paths are copied into the
+ * mirror. Paths the speaker holds from this layer are never copied back (they are local).
+ *
+ * Dialect notes 11.1 (RDs), 11.2 (export RTs, OriginVN), 12 (communities), 10.1 (items).
+ */
+import type { Nlri } from '../../codecs/bgp/nlri.js';
+import { parseRd } from '../../codecs/bgp/rd.js';
+import type { LoadBalance } from '../../codecs/xmpp/index.js';
+import type { Speaker } from '../bgp/speaker.js';
+import { labelStack } from '../bgp/families.js';
+import type { AttrStore, Attrs, ExtraValue, Path } from '../rib/path.js';
+import { extCommunity, formatExtCommunity, parseRouteTarget } from '../rib/route-target.js';
+import { Table, type RouteChange } from '../rib/table.js';
+import { VrfReplicator, splitVpnKey, type VrfConfig } from '../rib/vrf-import.js';
+import type { AgentExtra } from './agent-path.js';
+import { agentExtraOf } from './agent-path.js';
+import { autoRouteTarget, routingInstanceName, type ControlModel } from './config-model.js';
+import type { RouteHub } from './route-hub.js';
+
+export const VPN_TABLE = 'bgp.l3vpn.0';
+const INET_SUFFIX = '.inet.0';
+
+/** Tunnel types of the tunnel-encapsulation community (dialect notes 12). */
+const ENCAP_TO_TUNNEL: Readonly<Record<string, number>> = { gre: 11, udp: 13, mpls: 10, native: 16, vxlan: 8 };
+const TUNNEL_TO_ENCAP: Readonly<Record<number, string>> = { 2: 'gre', 11: 'gre', 13: 'udp', 10: 'mpls', 16: 'native', 8: 'vxlan' };
+const DEFAULT_LOAD_BALANCE: LoadBalance = { fields: [], decision: 'field-hash' };
+
+export function tunnelEncapCommunity(encap: string): bigint | undefined {
+  const t = ENCAP_TO_TUNNEL[encap];
+  return t === undefined ? undefined : extCommunity(0x03, 0x0c, 0, t);
+}
+
+/** Encapsulation names an agent understands, from a path's tunnel-encapsulation communities. */
+export function encapsulationsOf(ext: readonly bigint[]): string[] {
+  const out: string[] = [];
+  for (const c of ext) {
+    if (Number(c >> 48n) !== 0x030c) continue;
+    const name = TUNNEL_TO_ENCAP[Number(c & 0xffffn)];
+    if (name !== undefined && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/** OriginVN (ASN, VN index): 2-byte-AS form, or the 4-byte-AS form for large ASNs. */
+export function originVnCommunity(asn: number, vnIndex: number): bigint {
+  if (asn <= 0xffff) return extCommunity(0x80, 0x71, asn, vnIndex);
+  return extCommunity(0x82, 0x71, Math.floor(asn / 0x10000), ((asn & 0xffff) << 16) | (vnIndex & 0xffff));
+}
+
+export interface RoutingInstanceView {
+  name: string;
+  virtualNetwork: string;
+  index: number;
+  rd: string;
+  importTargets: string[];
+  exportTargets: string[];
+}
+
+interface Instance {
+  view: RoutingInstanceView;
+  config: VrfConfig;
+}
+
+export interface RoutingInstancesOptions {
+  hub: RouteHub;
+  store: AttrStore;
+  speaker?: Speaker;
+  /** Called after changes were handed to the hub: deliver them to agents soon. */
+  scheduleFlush?: () => void;
+}
+
+export class RoutingInstances {
+  readonly vpn = new Table(VPN_TABLE, { maxPaths: 16 });
+  private readonly replicator: VrfReplicator;
+  private readonly instances = new Map<string, Instance>();
+  /** table name -> instance name. */
+  private readonly byTable = new Map<string, string>();
+  /** RD:prefix originated into the speaker, with its NLRI (for the withdrawal). */
+  private readonly originated = new Map<string, Nlri>();
+  private asn = 64512;
+
+  constructor(private readonly o: RoutingInstancesOptions) {
+    this.replicator = new VrfReplicator(this.vpn, o.store, { sourceRd: (p, vrf) => this.sourceRd(p, vrf) });
+    o.hub.onChange((changes) => this.fromHub(changes));
+    o.speaker?.onRibChange((family, changes) => {
+      if (family === 'vpnv4') this.fromSpeaker(changes);
+    });
+  }
+
+  /** Brings the instances in line with the model: adds, changes and removes VRFs. */
+  apply(m: ControlModel): void {
+    this.asn = m.global.asn;
+    const want = new Map<string, Instance>();
+    const auto = new Map(m.virtualNetworks.map((v) => [v.name, autoRouteTarget(m.global.asn, v.id)]));
+    // Network policies: a pass rule between two networks makes each import the other's auto RT.
+    const leaks = new Map<string, Set<string>>();
+    const leak = (a: string, b: string) => {
+      const rt = auto.get(b);
+      if (rt === undefined || a === b) return;
+      let s = leaks.get(a);
+      if (!s) leaks.set(a, (s = new Set()));
+      s.add(rt);
+    };
+    for (const p of m.networkPolicies) {
+      for (const r of p.rules) {
+        if (r.action !== 'pass' || r.serviceInstance !== undefined) continue;
+        leak(r.sourceNetwork, r.destinationNetwork);
+        if (r.direction === '<>') leak(r.destinationNetwork, r.sourceNetwork);
+      }
+    }
+    // A service joins its VIP's network and each backend's network both ways: Contrail's
+    // default pod/service policy (book ch. 3), so clients in the pod network get the VIP's
+    // ECMP route and the service VRF reaches the backends.
+    const portNetwork = new Map(m.ports.map((p) => [p.name, p.network]));
+    for (const s of m.services) {
+      for (const backend of s.backends) {
+        const n = portNetwork.get(backend);
+        if (n === undefined) continue;
+        leak(s.network, n);
+        leak(n, s.network);
+      }
+    }
+    for (const vn of m.virtualNetworks) {
+      const name = routingInstanceName(vn.name);
+      const a = auto.get(vn.name)!;
+      const exportTargets = uniq([a, ...vn.routeTargets, ...vn.exportRouteTargets]);
+      const importTargets = uniq([a, ...vn.routeTargets, ...vn.importRouteTargets, ...(leaks.get(vn.name) ?? [])]);
+      const rd = `${m.global.routerId}:${vn.id}`;
+      want.set(name, {
+        view: { name, virtualNetwork: vn.name, index: vn.id, rd, importTargets, exportTargets },
+        config: { rd, importTargets: importTargets.map(parseRouteTarget), exportTargets: exportTargets.map(parseRouteTarget) },
+      });
+    }
+    const produced: RouteChange[] = [];
+    for (const name of [...this.instances.keys()]) {
+      if (want.has(name)) continue;
+      this.instances.delete(name);
+      this.byTable.delete(name + INET_SUFFIX);
+      produced.push(...this.replicator.removeVrf(name + INET_SUFFIX));
+    }
+    for (const [name, inst] of want) {
+      const old = this.instances.get(name);
+      this.instances.set(name, inst);
+      this.byTable.set(name + INET_SUFFIX, name);
+      if (!old) produced.push(...this.replicator.addVrf(this.o.hub.table(name, 'inet'), inst.config));
+      else if (JSON.stringify(old.view) !== JSON.stringify(inst.view)) produced.push(...this.replicator.updateVrf(name + INET_SUFFIX, inst.config));
+    }
+    this.dispatch(produced);
+  }
+
+  list(): RoutingInstanceView[] {
+    return [...this.instances.values()].map((i) => i.view);
+  }
+
+  get(name: string): RoutingInstanceView | undefined {
+    return this.instances.get(name)?.view;
+  }
+
+  /** The RD of an agent path in the VPN table: `<next hop>:<instance-id the agent subscribed with>`. */
+  private sourceRd(p: Path, vrfTable: string): string | undefined {
+    if (p.source.kind !== 'xmpp') return undefined;
+    const inst = this.byTable.get(vrfTable);
+    const id = inst === undefined ? undefined : this.o.hub.instanceIdOf(p.source.agent, inst);
+    return id === undefined ? undefined : `${p.attrs.nextHop}:${id}`;
+  }
+
+  private fromHub(changes: readonly RouteChange[]): void {
+    const mine = changes.filter((c) => this.byTable.has(c.table));
+    if (mine.length > 0) this.dispatch(this.replicator.process(mine));
+  }
+
+  /** BGP-learnt VPNv4 selection changed: copy the peers' best paths into the mirror. */
+  private fromSpeaker(changes: readonly RouteChange[]): void {
+    const mirrored: RouteChange[] = [];
+    for (const c of changes) {
+      const want = c.ecmp.filter((p) => p.source.kind === 'bgp');
+      const have = this.vpn.get(c.key)?.paths.filter((p) => p.source.kind === 'bgp') ?? [];
+      if (want.length === 0 && have.length === 0) continue;
+      for (const p of have) if (!want.some((w) => w.source.key === p.source.key)) mirrored.push(...this.vpn.withdraw(c.key, { source: p.source }));
+      for (const p of want) {
+        const attrs = this.withAgentView(p.attrs);
+        mirrored.push(...this.vpn.add(c.key, { source: p.source, attrs, ...(p.labels ? { labels: p.labels } : {}) }));
+      }
+    }
+    if (mirrored.length > 0) this.dispatch([...mirrored, ...this.replicator.process(mirrored)], false);
+  }
+
+  /** What agents need from a BGP path: the encapsulations its communities name (10.1). */
+  private withAgentView(a: Attrs): Attrs {
+    const agent: AgentExtra = {
+      encapsulations: encapsulationsOf(a.extCommunities),
+      mac: '',
+      tags: [],
+      securityGroups: [],
+      communityTags: [],
+      sequenceNumber: 0,
+      sticky: false,
+      loadBalance: DEFAULT_LOAD_BALANCE,
+      subProtocol: '',
+    };
+    return this.o.store.with(a, { extra: { ...a.extra, agent: agent as unknown as ExtraValue } });
+  }
+
+  /** VRF changes go to the hub (and so to agents); VPN changes to the speaker. */
+  private dispatch(changes: readonly RouteChange[], syncSpeaker = true): void {
+    if (changes.length === 0) return;
+    const vrf: RouteChange[] = [];
+    const vpnKeys = new Set<string>();
+    for (const c of changes) {
+      if (c.table === VPN_TABLE) vpnKeys.add(c.key);
+      else if (this.byTable.has(c.table)) vrf.push(c);
+    }
+    if (vrf.length > 0) {
+      this.o.hub.changed(vrf);
+      this.o.scheduleFlush?.();
+    }
+    if (syncSpeaker) for (const k of vpnKeys) this.syncSpeaker(k);
+  }
+
+  /** The speaker's local path for RD:prefix = the best path this layer put in the mirror. */
+  private syncSpeaker(key: string): void {
+    const speaker = this.o.speaker;
+    if (!speaker) return;
+    const d = this.vpn.get(key);
+    const local = d?.paths.find((p) => p.source.kind !== 'bgp' && p.primary !== undefined && d.ecmp.includes(p)) ??
+      d?.paths.find((p) => p.source.kind !== 'bgp' && p.primary !== undefined);
+    const prev = this.originated.get(key);
+    if (!local) {
+      if (prev) {
+        this.originated.delete(key);
+        speaker.withdrawLocal('vpnv4', prev);
+      }
+      return;
+    }
+    const parts = splitVpnKey(key)!;
+    const nlri: Nlri = { kind: 'vpn', rd: parseRd(parts.rd), prefix: parts.prefix, labels: labelStack(local.labels) };
+    this.originated.set(key, nlri);
+    speaker.originate('vpnv4', nlri, this.bgpAttrs(local));
+  }
+
+  /** Agent attributes as BGP carries them: encapsulation and OriginVN communities, origin incomplete. */
+  private bgpAttrs(p: Path): Attrs {
+    const x = agentExtraOf(p);
+    const ext = [...p.attrs.extCommunities];
+    for (const e of x?.encapsulations ?? []) {
+      const c = tunnelEncapCommunity(e);
+      if (c !== undefined && !ext.includes(c)) ext.push(c);
+    }
+    const inst = p.primary ? this.byTable.get(p.primary.table) : undefined;
+    const index = inst === undefined ? undefined : this.instances.get(inst)?.view.index;
+    if (index !== undefined) {
+      const c = originVnCommunity(this.asn, index);
+      if (!ext.includes(c)) ext.push(c);
+    }
+    const extra: Record<string, ExtraValue> = {};
+    for (const [k, v] of Object.entries(p.attrs.extra)) if (k !== 'agent') extra[k] = v;
+    return this.o.store.with(p.attrs, { origin: 'incomplete', extCommunities: ext, extra });
+  }
+
+  /** Introspection: the VRF tables' routes and the mirror, as text. */
+  describe(): { instances: RoutingInstanceView[]; vpn: { key: string; paths: { source: string; nextHop: string; labels?: readonly number[]; extCommunities: string[] }[] }[] } {
+    const vpn = [...this.vpn.destinations()].map((d) => ({
+      key: d.key,
+      paths: d.paths.map((p) => ({
+        source: p.source.key,
+        nextHop: p.attrs.nextHop,
+        ...(p.labels ? { labels: p.labels } : {}),
+        extCommunities: p.attrs.extCommunities.map(formatExtCommunity),
+      })),
+    }));
+    return { instances: this.list(), vpn };
+  }
+}
+
+function uniq(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}
