@@ -162,9 +162,20 @@ static napi_value open_tap(napi_env env, napi_callback_info info) {
 
 struct raw_req { int protocol; int nonblock; };
 
+/* A raw socket gets no flow control: at tunnel rates the default receive buffer overflows and
+ * the kernel answers with ICMP protocol-unreachable. 4 MiB absorbs a burst between two polls;
+ * FORCE (we run as root) lifts net.core.rmem_max, the plain option is the fallback. */
+#define RAW_RCVBUF (4 << 20)
+
 static int create_raw(void *p) {
   struct raw_req *req = p;
-  return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | (req->nonblock ? SOCK_NONBLOCK : 0), req->protocol);
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | (req->nonblock ? SOCK_NONBLOCK : 0), req->protocol);
+  if (fd >= 0) {
+    int size = RAW_RCVBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  return fd;
 }
 
 static napi_value open_raw_ip(napi_env env, napi_callback_info info) {
