@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { ErrorResponse, NeighborResponse, RibResponse, RoutePathView } from '../introspect/types.js';
-import type { CliIo } from './io.js';
+import { parseCommandArgs, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 export const BGP_USAGE = `usage: weft bgp neighbors [<address>] [--json] [--url URL]
@@ -23,23 +22,18 @@ Exit status: 0 on success, 1 when the API cannot be reached or answers with an e
 const DEFAULT_URL = 'http://127.0.0.1:8083';
 
 export async function bgpCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean' },
-        url: { type: 'string' },
-        'address-family': { type: 'string', short: 'a' },
-        limit: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`weft bgp: ${(e as Error).message}`, BGP_USAGE);
-  }
+  const parsed = parseCommandArgs('bgp', BGP_USAGE, {
+    args,
+    options: {
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      'address-family': { type: 'string', short: 'a' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout.write(BGP_USAGE);

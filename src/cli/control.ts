@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { CONTROL_MODEL_KEYS, controlModelSchema } from '../config/control-model.js';
 import type { ControlModel } from '../config/control-model.js';
 import { parseYamlInput } from '../config/input.js';
@@ -8,7 +7,7 @@ import type { BgpConfig } from '../config/bgp-speaker.js';
 import { ConfigError } from '../config/issues.js';
 import { loadConfigFile } from '../config/load.js';
 import { startIntrospect } from '../introspect/server.js';
-import type { CliIo } from './io.js';
+import { parseCommandArgs, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 export const CONTROL_USAGE = `usage: weft control --config <file> [--check]
@@ -42,16 +41,11 @@ export async function controlCommand(args: string[], io: CliIo): Promise<number>
 }
 
 export async function runControl(args: string[], io: CliIo, hooks: ControlHooks = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`weft control: ${(e as Error).message}`, CONTROL_USAGE);
-  }
+  const parsed = parseCommandArgs('control', CONTROL_USAGE, {
+    args,
+    options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (parsed.values.help) {
     io.stdout.write(CONTROL_USAGE);
     return 0;

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { readCapture } from '../../codecs/pcap/capture.js';
 import { DecodeError } from '../../codecs/util/errors.js';
 import { decodeCapture, packetToJson, packetToText, parseDecodeAs, type DecodeAsRule } from '../decode/index.js';
-import { LineBuffer, type CliIo } from './io.js';
+import { LineBuffer, parseCommandArgs, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 export const DECODE_USAGE = `usage: weft decode <capture> [--json] [--decode-as tcp.port==N,bgp|xmpp] [--decode-as udp.port==N,mpls|vxlan|dhcp] ...
@@ -21,21 +20,16 @@ not be read, 2 on bad usage.
 `;
 
 export async function decodeCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean' },
-        'decode-as': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message, DECODE_USAGE);
-  }
+  const parsed = parseCommandArgs('decode', DECODE_USAGE, {
+    args,
+    options: {
+      json: { type: 'boolean' },
+      'decode-as': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
   if (parsed.values.help) {
     io.stdout.write(DECODE_USAGE);
     return 0;

@@ -1,3 +1,6 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './usage.js';
+
 /** Where a command writes. Tests pass a capturing one; the real CLI writes to the process. */
 export interface CliIo {
   stdout: { write(s: string): unknown };
@@ -24,5 +27,14 @@ export class LineBuffer {
     this.out.write(this.parts.join(''));
     this.parts = [];
     this.size = 0;
+  }
+}
+
+/** parseArgs whose complaints (unknown option, missing value) become `weft <command>:` usage errors. */
+export function parseCommandArgs<T extends ParseArgsConfig>(command: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError(`weft ${command}: ${(e as Error).message}`, usage);
   }
 }

@@ -7,20 +7,20 @@
  */
 import { DecodeError } from '../../codecs/util/errors.js';
 import { toHex } from '../../codecs/util/hex.js';
-import { rng } from '../unit/xmpp/rng.js';
+import { randInt, rng, type Rand } from '../support/rng.js';
 import type { LengthField } from './length-fields.js';
 
 /** Default seed; WEFT_FUZZ_SEED (decimal or 0x hex) replaces it to explore or to replay. */
 export const FUZZ_SEED = Number(process.env['WEFT_FUZZ_SEED'] ?? 0x5eed_f022);
 
-export type Rand = () => number;
+export type { Rand };
 
 export function caseRng(seed: number, caseNo: number): Rand {
   // A multiplicative mix, so neighbouring cases do not start from neighbouring states.
   return rng((seed ^ Math.imul(caseNo + 1, 0x9e3779b1)) >>> 0);
 }
 
-export const int = (r: Rand, n: number): number => Math.floor(r() * n);
+export const int = randInt;
 
 /** Values that hit the edges of a length check. */
 function corruptValue(r: Rand, v: number, max: number): number {

@@ -10,7 +10,7 @@ import { Speaker } from '../../src/bgp/speaker.js';
 import { DaemonSet } from './support/daemon.js';
 import { FRR_BINARIES, Frr } from './support/frr.js';
 import { GOBGP_BINARIES, Gobgpd } from './support/gobgpd.js';
-import { AS_PATH_EMPTY, LOCAL_PREF_100, ORIGIN_IGP, RawPeer, attr, mpReachVpn, routeTarget, updateBytes, vpnNlri } from './support/raw-peer.js';
+import { AS_PATH_EMPTY, LOCAL_PREF_100, ORIGIN_IGP, RawPeer, attr, mpReachVpn, routeTarget, updateBytes, vpnNlri } from '../support/raw-peer.js';
 import { requireBinaries, sleep, waitFor } from './support/wait.js';
 
 const AS = 64512;

@@ -4,21 +4,19 @@
  * scripted from the dialect notes (raw TCP, literal XML). Everything on 127.0.0.0/8.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadControlModel } from '../../src/control/config-model.js';
-import { ControlNode } from '../../src/control/node.js';
+import type { ControlNode } from '../../src/control/node.js';
 import { agentEorMessage, publishPair, subscribeIq, type DocRoute } from '../unit/control/doc-stanzas.js';
-import { ScriptedAgent } from '../integration/control-node/scripted-agent.js';
+import { ScriptedAgent } from '../support/scripted-agent.js';
+import { gatewayGobgpd, labControlNode } from './support/control-lab.js';
 import { DaemonSet } from './support/daemon.js';
 import { GOBGP_BINARIES, Gobgpd, gobgpAttr as attr } from './support/gobgpd.js';
 import { requireBinaries, waitFor } from './support/wait.js';
 
-const LAB = new URL('../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
-const AS = 64512;
 const WEFT = '127.0.0.61';
 const GOBGP = '127.0.0.62';
 const AGENT_A = '127.0.0.71'; // cent222's vhost0
 const AGENT_B = '127.0.0.72'; // cent333's vhost0
-const PORT = { weft: 21279, gobgp: 21280, gobgpApi: 50162 };
+const LAB_NET = { weft: WEFT, gobgp: GOBGP, port: { weft: 21279, gobgp: 21280, gobgpApi: 50162 } };
 const FIP_VN = 'default-domain:k8s-ns-user-1:vn-ns-default';
 const FIP_RI = `${FIP_VN}:vn-ns-default`;
 const POD_RI = 'default-domain:k8s-default:k8s-default-pod-network:k8s-default-pod-network';
@@ -44,29 +42,9 @@ describe('control node with gobgpd as gateway and scripted agents', () => {
   beforeAll(async () => {
     requireBinaries(GOBGP_BINARIES);
     daemons = new DaemonSet('control-gobgp');
-    const lab = await loadControlModel(LAB);
-    const model = {
-      ...lab,
-      global: {
-        ...lab.global,
-        routerId: WEFT,
-        bgp: { ...lab.global.bgp, address: WEFT, port: PORT.weft },
-        xmpp: { ...lab.global.xmpp, address: WEFT, port: 0 },
-        introspect: { address: '127.0.0.1', port: 0 },
-        rest: { address: '127.0.0.1', port: 0 },
-      },
-      bgpRouters: [{ name: 'camaro', address: GOBGP, asn: AS, port: PORT.gobgp, passive: true, routeReflectorClient: false, families: ['vpnv4' as const] }],
-    };
-    node = new ControlNode(model, { xmpp: { eorQuietMs: 200, eorRetryMs: 50 }, connectRetry: 1 });
+    node = await labControlNode(LAB_NET);
     await node.start();
-    gobgpd = new Gobgpd(daemons, {
-      name: 'gobgp',
-      asn: AS,
-      address: GOBGP,
-      port: PORT.gobgp,
-      apiPort: PORT.gobgpApi,
-      neighbors: [{ address: WEFT, peerAs: AS, remotePort: PORT.weft, families: ['l3vpn-ipv4-unicast'] }],
-    });
+    gobgpd = gatewayGobgpd(daemons, LAB_NET);
     await waitFor('gobgpd up with weft', () => gobgpd.established(WEFT), 30_000);
     a = new ScriptedAgent('cent222', WEFT, node.xmppPort);
     b = new ScriptedAgent('cent333', WEFT, node.xmppPort);

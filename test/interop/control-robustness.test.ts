@@ -8,9 +8,8 @@
  * control node's agents and gobgpd's RIB end as they were, and the BGP session never flaps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadControlModel } from '../../src/control/config-model.js';
-import { ControlNode } from '../../src/control/node.js';
-import { ScriptedAgent, type SeenNextHop } from '../integration/control-node/scripted-agent.js';
+import type { ControlNode } from '../../src/control/node.js';
+import { ScriptedAgent, type SeenNextHop } from '../support/scripted-agent.js';
 import {
   DOC_AGENT_HEADER,
   agentEorMessage,
@@ -21,15 +20,14 @@ import {
   subscribeIq,
   type DocRoute,
 } from '../unit/control/doc-stanzas.js';
+import { gatewayGobgpd, labControlNode } from './support/control-lab.js';
 import { DaemonSet } from './support/daemon.js';
 import { GOBGP_BINARIES, Gobgpd, gobgpAttr } from './support/gobgpd.js';
 import { requireBinaries, sleep, waitFor } from './support/wait.js';
 
-const LAB = new URL('../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
-const AS = 64512;
 const WEFT = '127.0.0.91';
 const GOBGP = '127.0.0.92';
-const PORT = { weft: 21379, gobgp: 21380, gobgpApi: 50192 };
+const LAB_NET = { weft: WEFT, gobgp: GOBGP, port: { weft: 21379, gobgp: 21380, gobgpApi: 50192 } };
 const POD_RI = 'default-domain:k8s-default:k8s-default-pod-network:k8s-default-pod-network';
 const FIP_RI = 'default-domain:k8s-ns-user-1:vn-ns-default:vn-ns-default';
 const POD_NODE = `1/1/${POD_RI}`;
@@ -117,31 +115,9 @@ describe('misbehaving agents next to 50 good ones and a gobgpd gateway', () => {
   beforeAll(async () => {
     requireBinaries(GOBGP_BINARIES);
     daemons = new DaemonSet('control-robustness');
-    const lab = await loadControlModel(LAB);
-    node = new ControlNode(
-      {
-        ...lab,
-        global: {
-          ...lab.global,
-          routerId: WEFT,
-          bgp: { ...lab.global.bgp, address: WEFT, port: PORT.weft },
-          xmpp: { ...lab.global.xmpp, address: WEFT, port: 0 },
-          introspect: { address: '127.0.0.1', port: 0 },
-          rest: { address: '127.0.0.1', port: 0 },
-        },
-        bgpRouters: [{ name: 'camaro', address: GOBGP, asn: AS, port: PORT.gobgp, passive: true, routeReflectorClient: false, families: ['vpnv4' as const] }],
-      },
-      { xmpp: { eorQuietMs: 200, eorRetryMs: 50 }, connectRetry: 1 },
-    );
+    node = await labControlNode(LAB_NET);
     await node.start();
-    gobgpd = new Gobgpd(daemons, {
-      name: 'gobgp',
-      asn: AS,
-      address: GOBGP,
-      port: PORT.gobgp,
-      apiPort: PORT.gobgpApi,
-      neighbors: [{ address: WEFT, peerAs: AS, remotePort: PORT.weft, families: ['l3vpn-ipv4-unicast'] }],
-    });
+    gobgpd = gatewayGobgpd(daemons, LAB_NET);
     await waitFor('gobgpd up with weft', () => gobgpd.established(WEFT), 30_000);
     gobgpd.cli('global', 'rib', '-a', 'vpnv4', 'add', GATEWAY_ROUTE, 'label', '301', 'rd', `${GOBGP}:1`, 'rt', '500:500', 'encap', 'mpls-in-gre', 'nexthop', GOBGP);
 

@@ -3,7 +3,7 @@
  * beside the checkout (`../shared`), as on the developers' machines and in CI. WEFT_SHARED_DIR
  * points elsewhere. A missing directory fails the test run loudly instead of testing nothing.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +15,14 @@ export const PCAP_DIR = path.join(SHARED_DIR, 'conformance', 'pcaps');
 
 if (!existsSync(PCAP_DIR)) {
   throw new Error(`conformance captures not found at ${PCAP_DIR}: check out shared/ beside the repository or set WEFT_SHARED_DIR`);
+}
+
+/** Where a shared conformance capture is. */
+export function pcapPath(name: string): string {
+  return path.join(PCAP_DIR, name);
+}
+
+/** A shared conformance capture's bytes. */
+export function pcapBytes(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(pcapPath(name)));
 }

@@ -2,15 +2,13 @@
  * weft Speakers on loopback: a route reflector and two clients, each on its own 127.0.0.x,
  * plus a hand-driven raw BGP peer for the error paths (RFC 7606, max-prefix).
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeBgpMessage, encodeBgpMessage, type BgpMessage } from '../../../codecs/bgp/message.js';
-import { bgpMessageLength } from '../../../codecs/bgp/header.js';
 import { parseExtCommunity } from '../../../codecs/bgp/extcommunity.js';
 import type { VpnNlri } from '../../../codecs/bgp/nlri.js';
 import { extCommunityFromBytes } from '../../../src/rib/route-target.js';
 import { encodeExtCommunity } from '../../../codecs/bgp/extcommunity.js';
 import { Speaker } from '../../../src/bgp/speaker.js';
+import { RawPeer } from '../../support/raw-peer.js';
 
 const RR = '127.0.0.21';
 const C1 = '127.0.0.22';
@@ -140,65 +138,8 @@ describe('weft route reflector with two weft clients', () => {
   });
 });
 
-/** A hand-driven BGP peer: sends what the test says, collects what comes back. */
-class RawPeer {
-  readonly got: BgpMessage[] = [];
-  closed = false;
-  private buf = new Uint8Array(0);
-  constructor(readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      const all = new Uint8Array(this.buf.length + d.length);
-      all.set(this.buf);
-      all.set(d, this.buf.length);
-      let off = 0;
-      for (;;) {
-        const len = bgpMessageLength(all, off);
-        if (len === undefined || off + len > all.length) break;
-        this.got.push(decodeBgpMessage(all, off, { fourOctetAs: true }));
-        off += len;
-      }
-      this.buf = all.slice(off);
-    });
-    sock.on('close', () => (this.closed = true));
-    sock.on('error', () => undefined);
-  }
-  send(m: BgpMessage): void {
-    this.sock.write(encodeBgpMessage(m, { fourOctetAs: true }));
-  }
-  sendBytes(b: Uint8Array): void {
-    this.sock.write(b);
-  }
-  static async connect(port: number): Promise<RawPeer> {
-    const s = net.connect({ host: RR, port, localAddress: RAW });
-    await new Promise<void>((res, rej) => {
-      s.once('connect', res);
-      s.once('error', rej);
-    });
-    const p = new RawPeer(s);
-    p.send({
-      type: 'open',
-      version: 4,
-      myAs: AS,
-      holdTime: 90,
-      bgpId: RAW,
-      params: [
-        {
-          kind: 'capabilities',
-          type: 2,
-          capabilities: [
-            { kind: 'multiprotocol', code: 1, afi: 1, reserved: 0, safi: 1 },
-            { kind: 'multiprotocol', code: 1, afi: 1, reserved: 0, safi: 128 },
-            { kind: 'four-octet-as', code: 65, asn: AS },
-          ],
-        },
-      ],
-    });
-    await waitFor('OPEN from weft', () => p.got.some((m) => m.type === 'open'));
-    p.send({ type: 'keepalive' });
-    await waitFor('End-of-RIB from weft', () => p.got.some((m) => m.type === 'update'));
-    return p;
-  }
-}
+/** A hand-driven BGP peer from RAW: sends what the test says, collects what comes back. */
+const connectRaw = (port: number) => RawPeer.establish({ local: RAW, remote: RR, port, asn: AS, holdTime: 90 });
 
 describe('weft against a raw peer: RFC 7606 and max-prefix', () => {
   let rr: Speaker;
@@ -225,7 +166,7 @@ describe('weft against a raw peer: RFC 7606 and max-prefix', () => {
   }
 
   it('treat-as-withdraw (bad ORIGIN value) keeps the session and installs nothing; a good UPDATE then works', async () => {
-    const p = await RawPeer.connect(rr.listenPort!);
+    const p = await connectRaw(rr.listenPort!);
     // ORIGIN 7 is malformed: RFC 7606 section 7.1 says treat-as-withdraw.
     p.sendBytes(update([0x40, 1, 1, 7, ...ASPATH, 0x40, 3, 4, 192, 0, 2, 1, ...LP], [24, 203, 0, 113]));
     p.sendBytes(update([...ORIGIN, ...ASPATH, 0x40, 3, 4, 192, 0, 2, 1, ...LP], [24, 198, 18, 0]));
@@ -238,7 +179,7 @@ describe('weft against a raw peer: RFC 7606 and max-prefix', () => {
   });
 
   it('a malformed attribute list (length overrun of the withdrawn field) gets NOTIFICATION 3/1', async () => {
-    const p = await RawPeer.connect(rr.listenPort!);
+    const p = await connectRaw(rr.listenPort!);
     const bad = update([...ORIGIN], []);
     bad[19] = 0x7f; // withdrawn routes length far beyond the message
     p.sendBytes(bad);
@@ -248,7 +189,7 @@ describe('weft against a raw peer: RFC 7606 and max-prefix', () => {
   });
 
   it('more prefixes than maxPrefix: Cease 6/1 with AFI, SAFI and the bound', async () => {
-    const p = await RawPeer.connect(rr.listenPort!);
+    const p = await connectRaw(rr.listenPort!);
     p.sendBytes(update([...ORIGIN, ...ASPATH, 0x40, 3, 4, 192, 0, 2, 1, ...LP], [24, 198, 18, 1, 24, 198, 18, 2, 24, 198, 18, 3, 24, 198, 18, 4]));
     const n = await waitFor('NOTIFICATION', () => p.got.find((m) => m.type === 'notification'));
     expect(n).toMatchObject({ code: 6, subcode: 1, data: Uint8Array.of(0, 1, 1, 0, 0, 0, 3) });

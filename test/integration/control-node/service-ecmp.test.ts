@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlModel, type ControlModel } from '../../../src/control/config-model.js';
 import { ControlNode } from '../../../src/control/node.js';
 import { publishPair, subscribeIq, type DocRoute } from '../../unit/control/doc-stanzas.js';
-import { ScriptedAgent } from './scripted-agent.js';
+import { ScriptedAgent } from '../../support/scripted-agent.js';
 
 const LAB = new URL('../../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
 const HOST = '127.0.0.1';

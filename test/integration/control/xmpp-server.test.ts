@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
@@ -6,7 +5,6 @@ import {
   INET_ENTRY_ORDER,
   INET_NEXT_HOP_ORDER,
   agentEorMessage,
-  agentHeader,
   childNames,
   collectionIq,
   publishIq,
@@ -14,6 +12,7 @@ import {
   subscribeIq,
   type DocRoute,
 } from '../../unit/control/doc-stanzas.js';
+import { ScriptedAgent } from '../../support/scripted-agent.js';
 
 /**
  * Issue 4, acceptance 1 in spirit: agents scripted from the dialect notes alone (raw TCP, the
@@ -24,90 +23,13 @@ import {
 const POD = 'default-domain:admin:pod-network:pod-network';
 const FIP = 'default-domain:admin:public:public';
 
-class ScriptedAgent {
-  readonly socket: net.Socket;
-  text = '';
-  closed = false;
-  private waiters: (() => void)[] = [];
-
-  constructor(
-    readonly name: string,
-    port: number,
-  ) {
-    this.socket = net.connect({ host: '127.0.0.1', port });
-    this.socket.setEncoding('utf8');
-    this.socket.on('data', (d: string) => {
-      this.text += d;
-      this.wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    this.socket.on('error', () => {});
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  send(xml: string): void {
-    this.socket.write(xml);
-  }
-
-  async until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: timed out waiting for ${what}; got ${this.text.slice(-2000)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  /** Connect, exchange headers, send the whitespace the client sends on Established. */
-  async open(): Promise<void> {
-    await new Promise<void>((resolve) => this.socket.once('connect', () => resolve()));
-    this.send(agentHeader(this.name));
-    await this.until('the stream header', () => this.text.includes('xmlns:stream="http://etherx.jabber.org/streams" >'));
-    this.send(' ');
-  }
-
-  /** The `<message>` stanzas received so far. */
-  messages(): string[] {
-    const out: string[] = [];
-    let at = 0;
-    for (;;) {
-      const s = this.text.indexOf('<message', at);
-      if (s < 0) break;
-      const e = this.text.indexOf('</message>', s);
-      if (e < 0) break;
-      out.push(this.text.slice(s, e + 10));
-      at = e + 10;
-    }
-    return out;
-  }
-
-  /** Latest state per (node, item id): next hops `address/label`, or null once retracted. */
-  routes(): Map<string, string[] | null> {
-    const m = new Map<string, string[] | null>();
-    for (const msg of this.messages()) {
-      const node = /<items node="([^"]+)">/.exec(msg)?.[1];
-      if (!node) continue;
-      for (const it of msg.matchAll(/<item id="([^"]+)">([\s\S]*?)<\/item>/g)) {
-        const hops = [...it[2]!.matchAll(/<next-hop><af>1<\/af><address>([^<]*)<\/address>(?:<mac\/>|<mac>[^<]*<\/mac>)<label>(\d+)<\/label>/g)].map((h) => `${h[1]}/${h[2]}`);
-        m.set(`${node} ${it[1]}`, hops);
-      }
-      for (const r of msg.matchAll(/<retract id="([^"]+)"\s*\/>/g)) m.set(`${node} ${r[1]}`, null);
-    }
-    return m;
-  }
-
-  hasEor(): boolean {
-    return this.text.includes('<items node="0/0/EndOfRib"></items>');
-  }
+/** Next hops `address/label`, which must come in the notes' element order. */
+function hops(a: ScriptedAgent): Map<string, string[] | null> {
+  return a.routesBy((item) => [...item.matchAll(/<next-hop><af>1<\/af><address>([^<]*)<\/address>(?:<mac\/>|<mac>[^<]*<\/mac>)<label>(\d+)<\/label>/g)].map((h) => `${h[1]}/${h[2]}`));
 }
+
+/** Scripted agents here wait 5 s at most for each step. */
+const agentOn = (name: string, port: number) => new ScriptedAgent(name, '127.0.0.1', port, 5_000);
 
 function route(agent: string, vrf: string, prefix: string, nextHop: string, label: number, localPref = 200): DocRoute {
   return { agent, vrf, prefix, nextHop, label, localPref };
@@ -120,7 +42,7 @@ describe('XMPP server with scripted agents on 127.0.0.1', () => {
   const agents: ScriptedAgent[] = [];
 
   async function agent(name: string): Promise<ScriptedAgent> {
-    const a = new ScriptedAgent(name, port);
+    const a = agentOn(name, port);
     agents.push(a);
     await a.open();
     return a;
@@ -152,13 +74,13 @@ describe('XMPP server with scripted agents on 127.0.0.1', () => {
     a1.send(publishPair(route('compute-1', FIP, '192.0.2.10/32', '10.0.0.11', 26)));
     a1.send(agentEorMessage('compute-1'));
     // compute-1 gets its own routes reflected (section 10.1).
-    await a1.until('reflection', () => a1.routes().size === 2);
+    await a1.until('reflection', () => hops(a1).size === 2);
     expect(hub.instanceIdOf('compute-1', FIP)).toBe(4);
 
     a2 = await agent('compute-2');
     a2.send(subscribeIq('compute-2', POD, 7) + subscribeIq('compute-2', FIP, 8));
-    await a2.until('items and end-of-RIB', () => a2.routes().size === 2 && a2.hasEor());
-    expect(Object.fromEntries(a2.routes())).toEqual({
+    await a2.until('items and end-of-RIB', () => hops(a2).size === 2 && a2.hasEor());
+    expect(Object.fromEntries(hops(a2))).toEqual({
       [`1/1/${POD} 10.1.1.3/32`]: ['10.0.0.11/25'],
       [`1/1/${FIP} 192.0.2.10/32`]: ['10.0.0.11/26'],
     });
@@ -178,20 +100,20 @@ describe('XMPP server with scripted agents on 127.0.0.1', () => {
 
   it('sends compute-2\'s publishes to compute-1 and withdrawals as retracts', async () => {
     a2.send(publishPair(route('compute-2', POD, '10.1.1.4/32', '10.0.0.12', 31)));
-    await a1.until('compute-2 route', () => a1.routes().get(`1/1/${POD} 10.1.1.4/32`)?.[0] === '10.0.0.12/31');
+    await a1.until('compute-2 route', () => hops(a1).get(`1/1/${POD} 10.1.1.4/32`)?.[0] === '10.0.0.12/31');
     a1.send(publishPair(route('compute-1', POD, '10.1.1.3/32', '10.0.0.11', 25), 'dissociate'));
-    await a2.until('retract', () => a2.routes().get(`1/1/${POD} 10.1.1.3/32`) === null);
+    await a2.until('retract', () => hops(a2).get(`1/1/${POD} 10.1.1.3/32`) === null);
     expect(a2.text).toContain(`<items node="1/1/${POD}"><retract id="10.1.1.3/32"/></items>`);
   });
 
   it('ECMP: two agents publish one prefix, a third gets one item with two next hops', async () => {
     a1.send(publishPair(route('compute-1', POD, '10.1.1.100/32', '10.0.0.11', 40)));
     a2.send(publishPair(route('compute-2', POD, '10.1.1.100/32', '10.0.0.12', 41)));
-    await a1.until('both paths', () => a1.routes().get(`1/1/${POD} 10.1.1.100/32`)?.length === 2);
+    await a1.until('both paths', () => hops(a1).get(`1/1/${POD} 10.1.1.100/32`)?.length === 2);
     const a3 = await agent('compute-3');
     a3.send(subscribeIq('compute-3', POD, 2));
-    await a3.until('ECMP item', () => a3.routes().has(`1/1/${POD} 10.1.1.100/32`));
-    expect(a3.routes().get(`1/1/${POD} 10.1.1.100/32`)).toEqual(['10.0.0.11/40', '10.0.0.12/41']);
+    await a3.until('ECMP item', () => hops(a3).has(`1/1/${POD} 10.1.1.100/32`));
+    expect(hops(a3).get(`1/1/${POD} 10.1.1.100/32`)).toEqual(['10.0.0.11/40', '10.0.0.12/41']);
     const msg = a3.messages().find((m) => m.includes('id="10.1.1.100/32"'))!;
     const item = msg.slice(msg.indexOf('<item id="10.1.1.100/32">'), msg.indexOf('</item>', msg.indexOf('<item id="10.1.1.100/32">')));
     expect(item.match(/<next-hop>/g)?.length).toBe(2);
@@ -230,17 +152,17 @@ describe('XMPP server with scripted agents on 127.0.0.1', () => {
       expect(b.text.endsWith('</stream:error></stream:stream>')).toBe(true);
     }
     // Stanza before the header, and a session that published then misbehaved.
-    const early = new ScriptedAgent('early', port);
+    const early = agentOn('early', port);
     agents.push(early);
     early.send(subscribeIq('early', POD, 1));
     await early.until('close', () => early.closed);
     expect(early.text).toContain('<not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>');
     const half = await agent('half');
     half.send(subscribeIq('half', POD, 9) + publishPair(route('half', POD, '10.1.1.201/32', '10.0.0.98', 60)));
-    await a1.until('half route', () => a1.routes().get(`1/1/${POD} 10.1.1.201/32`)?.[0] === '10.0.0.98/60');
+    await a1.until('half route', () => hops(a1).get(`1/1/${POD} 10.1.1.201/32`)?.[0] === '10.0.0.98/60');
     half.send('<iq type="set" from="half" to="network-control@contrailsystems.com/bgp-peer"><pubsub xmlns="http://jabber.org/protocol/pubsub"><frobnicate/></pubsub></iq>');
     await half.until('close', () => half.closed);
-    await a1.until('half route withdrawn', () => a1.routes().get(`1/1/${POD} 10.1.1.201/32`) === null);
+    await a1.until('half route withdrawn', () => hops(a1).get(`1/1/${POD} 10.1.1.201/32`) === null);
 
     expect(table()).toBe(before);
     expect(server.agentNames().sort()).toEqual(['compute-1', 'compute-2', 'compute-3']);
@@ -250,13 +172,13 @@ describe('XMPP server with scripted agents on 127.0.0.1', () => {
     expect(heard.match(/<retract id="([^"]+)"/g)).toEqual(['<retract id="10.1.1.201/32"']);
     // The good sessions still work.
     a2.send(publishPair(route('compute-2', POD, '10.1.1.5/32', '10.0.0.12', 32)));
-    await a1.until('still alive', () => a1.routes().has(`1/1/${POD} 10.1.1.5/32`));
+    await a1.until('still alive', () => hops(a1).has(`1/1/${POD} 10.1.1.5/32`));
   });
 
   it('withdraws an agent\'s paths when it disconnects (no graceful restart)', async () => {
     a2.socket.destroy();
-    await a1.until('retracts', () => a1.routes().get(`1/1/${POD} 10.1.1.4/32`) === null);
-    expect(a1.routes().get(`1/1/${POD} 10.1.1.100/32`)).toEqual(['10.0.0.11/40']);
+    await a1.until('retracts', () => hops(a1).get(`1/1/${POD} 10.1.1.4/32`) === null);
+    expect(hops(a1).get(`1/1/${POD} 10.1.1.100/32`)).toEqual(['10.0.0.11/40']);
   });
 });
 
@@ -266,26 +188,26 @@ describe('graceful restart helper', () => {
     const server = new XmppServer({ hub, host: '127.0.0.1', port: 0, gracefulRestart: { staleTimeMs: 60_000 }, eorQuietMs: 100, eorRetryMs: 50 });
     const { port } = await server.listen();
     try {
-      const watcher = new ScriptedAgent('watcher', port);
+      const watcher = agentOn('watcher', port);
       await watcher.open();
       watcher.send(subscribeIq('watcher', POD, 1));
-      let a = new ScriptedAgent('compute-1', port);
+      let a = agentOn('compute-1', port);
       await a.open();
       a.send(subscribeIq('compute-1', POD, 3));
       a.send(publishPair(route('compute-1', POD, '10.1.1.3/32', '10.0.0.11', 25)));
       a.send(publishPair(route('compute-1', POD, '10.1.1.5/32', '10.0.0.11', 26)));
-      await watcher.until('routes', () => watcher.routes().size === 2);
+      await watcher.until('routes', () => hops(watcher).size === 2);
       a.socket.destroy();
       await new Promise((r) => setTimeout(r, 200));
       expect(hub.table(POD, 'inet').get('10.1.1.3/32')?.best?.stale).toBe(true);
-      expect([...watcher.routes().values()].every((v) => v !== null)).toBe(true);
-      a = new ScriptedAgent('compute-1', port);
+      expect([...hops(watcher).values()].every((v) => v !== null)).toBe(true);
+      a = agentOn('compute-1', port);
       await a.open();
       a.send(subscribeIq('compute-1', POD, 3));
       a.send(publishPair(route('compute-1', POD, '10.1.1.3/32', '10.0.0.11', 25)));
       a.send(agentEorMessage('compute-1'));
-      await watcher.until('sweep', () => watcher.routes().get(`1/1/${POD} 10.1.1.5/32`) === null);
-      expect(watcher.routes().get(`1/1/${POD} 10.1.1.3/32`)).toEqual(['10.0.0.11/25']);
+      await watcher.until('sweep', () => hops(watcher).get(`1/1/${POD} 10.1.1.5/32`) === null);
+      expect(hops(watcher).get(`1/1/${POD} 10.1.1.3/32`)).toEqual(['10.0.0.11/25']);
       expect(hub.table(POD, 'inet').get('10.1.1.3/32')?.best?.stale).toBe(false);
       watcher.socket.destroy();
       a.socket.destroy();

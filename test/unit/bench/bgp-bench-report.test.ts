@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { figuresOf, formatReport, type BenchFigures } from '../../../tools/bench/bgp-bench-report.js';
+import { SHARED_DIR } from '../../support/paths.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** The harness's own recorded results (shared/bench/README.md, table of 2026-11-25). */
-const recorded = readFileSync(path.resolve(here, '../../../../shared/bench/results/2026-11-25-2core.jsonl'), 'utf8')
+const recorded = readFileSync(path.join(SHARED_DIR, 'bench', 'results', '2026-11-25-2core.jsonl'), 'utf8')
   .split('\n')
   .filter((l) => l.startsWith('{'))
   .map((l) => JSON.parse(l) as Record<string, unknown>);

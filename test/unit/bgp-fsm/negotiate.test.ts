@@ -1,20 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeOpen } from '../../../codecs/bgp/open.js';
 import { Reader } from '../../../codecs/util/reader.js';
 import { checkOpen, resolveConfig } from '../../../src/bgp/fsm/index.js';
 import type { FsmConfig, OpenMessage } from '../../../src/bgp/fsm/index.js';
 import { fourOctet, mp, peerOpen } from './harness.js';
+import { pcapPath } from '../../support/paths.js';
 
-const PCAPS = fileURLToPath(new URL('../../../../shared/conformance/pcaps/', import.meta.url));
 
 /**
  * The OPEN messages of a capture, in order. A scan for the BGP marker is enough here: these
  * OPENs each sit whole in one TCP segment.
  */
 function opensIn(file: string): OpenMessage[] {
-  const buf = readFileSync(PCAPS + file);
+  const buf = readFileSync(pcapPath(file));
   const out: OpenMessage[] = [];
   for (let i = 0; i + 19 <= buf.length; i++) {
     let marker = true;

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { PCAP_DIR, splitBgp, tcpStreams } from './pcap-payloads.js';
+import { PCAP_DIR } from '../../support/paths.js';
+import { splitBgp, tcpStreams } from './pcap-payloads.js';
 import {
   decodeBgpMessage,
   encodeBgpMessage,

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeNlriList, encodeNlriList, type NlriOptions } from '../../../codecs/bgp/nlri.js';
 import { Reader } from '../../../codecs/util/reader.js';
@@ -7,8 +5,9 @@ import { Writer } from '../../../codecs/util/writer.js';
 import { DecodeError } from '../../../codecs/util/errors.js';
 import { fromHex, toHex } from '../../../codecs/util/hex.js';
 import { crafted, real } from './nlri-fixtures.js';
+import { rng } from '../../support/rng.js';
+import { pcapBytes } from '../../support/paths.js';
 
-const PCAPS = fileURLToPath(new URL('../../../../shared/conformance/pcaps/', import.meta.url));
 
 function errorOf(hex: string, afi: number, safi: number, opts: NlriOptions = {}, withdraw = false, start = 0): DecodeError {
   const buf = fromHex(hex);
@@ -82,7 +81,7 @@ const OPTIONS: NlriOptions[] = [{}, { addPath: true }, { maxLabels: 3 }];
 
 describe('totality', () => {
   it('survives every window of bgp_mp_reach_nlri-oobr.pcap (a fuzzer-made capture) for every family', () => {
-    const buf = new Uint8Array(readFileSync(`${PCAPS}bgp_mp_reach_nlri-oobr.pcap`));
+    const buf = pcapBytes('bgp_mp_reach_nlri-oobr.pcap');
     let ok = 0;
     let failed = 0;
     for (let start = 0; start < buf.length; start += 7) {
@@ -104,13 +103,7 @@ describe('totality', () => {
   });
 
   it('survives seeded random bytes and mutations of the valid fixtures', () => {
-    let seed = 0x12345678;
-    const rnd = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 0x100000000;
-    };
+    const rnd = rng(0x12345678);
     const samples: [string, number, number][] = [
       [crafted.vpnv4, 1, 128], [crafted.vpnv6, 2, 128], [crafted.evpn, 25, 70], [crafted.rtcFull, 1, 132],
       [real.luMultiReach, 1, 4], [real.addPath.reach6, 2, 1], [real.evpnMac, 25, 70], [crafted.lu6, 2, 4],

@@ -1,15 +1,10 @@
 /**
- * Test helper: TCP payloads of a pcap/pcapng file, reassembled per direction in capture
- * order, and cut into BGP messages. Ethernet (with 802.1Q tags), raw IPv4/IPv6 and Linux
- * cooked captures; just enough for the conformance captures, not a general pcap codec.
+ * Test helper: TCP payloads of a pcap/pcapng file (read by codecs/pcap), reassembled per
+ * direction in capture order, and cut into BGP messages. Ethernet (with 802.1Q tags), raw
+ * IPv4/IPv6 and Linux cooked captures; just enough for the conformance captures.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { Reader } from '../../../codecs/util/reader.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const PCAP_DIR = path.resolve(here, '../../../../shared/conformance/pcaps');
+import { readCapture } from '../../../codecs/pcap/index.js';
+import { pcapBytes } from '../../support/paths.js';
 
 export interface TcpStream {
   /** "src:port>dst:port" */
@@ -29,44 +24,8 @@ interface Frame {
   truncated: boolean;
 }
 
-function readFrames(buf: Uint8Array): Frame[] {
-  const frames: Frame[] = [];
-  const magic = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(0, false);
-  if (magic === 0x0a0d0d0a) {
-    // pcapng
-    let le = true;
-    const linkTypes: number[] = [];
-    let p = 0;
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    while (p + 12 <= buf.length) {
-      const type = dv.getUint32(p, le);
-      if (type === 0x0a0d0d0a) le = dv.getUint32(p + 8, true) === 0x1a2b3c4d;
-      const len = dv.getUint32(p + 4, le);
-      if (len < 12 || p + len > buf.length) break;
-      if (type === 1) linkTypes.push(dv.getUint16(p + 8, le));
-      if (type === 6) {
-        const iface = dv.getUint32(p + 8, le);
-        const caplen = dv.getUint32(p + 20, le);
-        const origlen = dv.getUint32(p + 24, le);
-        frames.push({ linkType: linkTypes[iface] ?? 1, data: buf.subarray(p + 28, p + 28 + caplen), truncated: caplen < origlen });
-      }
-      p += len;
-    }
-    return frames;
-  }
-  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const r = new Reader(buf);
-  const u32 = (f: string) => (le ? r.u32le(f) : r.u32(f));
-  r.skip(20, 'header');
-  const linkType = u32('linktype') & 0xffff;
-  while (r.remaining >= 16) {
-    r.skip(8, 'ts');
-    const caplen = u32('caplen');
-    const origlen = u32('origlen');
-    const data = r.bytes(Math.min(caplen, r.remaining), 'data');
-    frames.push({ linkType, data, truncated: caplen < origlen || data.length < caplen });
-  }
-  return frames;
+function readFrames(file: string): Frame[] {
+  return readCapture(pcapBytes(file)).packets.map((p) => ({ linkType: p.linkType, data: p.data, truncated: p.caplen < p.origLen }));
 }
 
 function ipPayload(f: Frame): { proto: number; src: string; dst: string; payload: Uint8Array; truncated: boolean } | undefined {
@@ -106,9 +65,8 @@ function ipPayload(f: Frame): { proto: number; src: string; dst: string; payload
 
 /** TCP streams of the file (one per direction), in order of first appearance. */
 export function tcpStreams(file: string): TcpStream[] {
-  const buf = new Uint8Array(readFileSync(path.join(PCAP_DIR, file)));
   const streams = new Map<string, { s: TcpStream; parts: Uint8Array[]; next?: number }>();
-  for (const f of readFrames(buf)) {
+  for (const f of readFrames(file)) {
     const ip = ipPayload(f);
     if (!ip || ip.proto !== 6 || ip.payload.length < 20) continue;
     const t = ip.payload;

@@ -30,6 +30,7 @@ import {
   withDefault,
 } from '../../../src/config/index.js';
 import type { Schema } from '../../../src/config/index.js';
+import { rng } from '../../support/rng.js';
 
 /** Every issue as the CLI prints it. */
 function errors<T>(text: string, schema: Schema<T>, file = 't.yaml'): string[] {
@@ -195,8 +196,7 @@ describe('YAML problems are config errors with positions', () => {
   });
 
   it('any text gives a value or issues, never an exception', () => {
-    let seed = 12345;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const rnd = rng(12345);
     const alphabet = ['name', 'port', ':', ' ', '\n', '  ', '- ', '[', ']', '{', '}', ',', '"', "'", '&a', '*a', '!', '#', '1', 'x', '\t', '---', '?', '|', '>'];
     for (let i = 0; i < 3000; i++) {
       let t = '';

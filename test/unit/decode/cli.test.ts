@@ -1,14 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { writePcap } from '../../../codecs/pcap/index.js';
 import { encodeEthernet, encodeIpv4, encodeTcp } from '../../../codecs/net/index.js';
 import type { DecodedPacket } from '../../../src/decode/index.js';
+import { pcapPath } from '../../support/paths.js';
 
-const PCAPS = fileURLToPath(new URL('../../../../shared/conformance/pcaps/', import.meta.url));
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -71,7 +70,7 @@ const TSHARK: [string, number, string][] = [
 describe('weft decode --json on the conformance captures', () => {
   for (const [file, frames, bgp] of TSHARK) {
     it(`${file}: ${frames} frames, BGP messages per frame as tshark`, async () => {
-      const pkts = await decodeJson(PCAPS + file);
+      const pkts = await decodeJson(pcapPath(file));
       expect(pkts.map((p) => p.frame)).toEqual(Array.from({ length: frames }, (_, i) => i + 1));
       expect(bgpPerFrame(pkts)).toBe(bgp);
     });
@@ -80,43 +79,43 @@ describe('weft decode --json on the conformance captures', () => {
   it('shows the layers tshark shows (frame.protocols) for the tunnel captures', async () => {
     const names = (p: DecodedPacket) => p.layers.map((l) => l.layer).join(':');
     // tshark: eth:ethertype:ip:udp:mpls:ip:icmp:data
-    expect((await decodeJson(PCAPS + 'mpls-over-udp.pcap')).map(names)).toEqual(['eth:ip:udp:mpls:ip:icmp:data', 'eth:ip:udp:mpls:ip:icmp:data']);
+    expect((await decodeJson(pcapPath('mpls-over-udp.pcap'))).map(names)).toEqual(['eth:ip:udp:mpls:ip:icmp:data', 'eth:ip:udp:mpls:ip:icmp:data']);
     // tshark: eth:ethertype:ip:udp:vxlan:eth:ethertype:arp (frames 1-2), ...:ip:icmp:data
-    const vx = await decodeJson(PCAPS + 'vxlan.pcap');
+    const vx = await decodeJson(pcapPath('vxlan.pcap'));
     expect(vx.map(names).filter((n) => n === 'eth:ip:udp:vxlan:eth:arp').length).toBe(2);
     expect(vx.map(names).filter((n) => n === 'eth:ip:udp:vxlan:eth:ip:icmp:data').length).toBe(8);
     // tshark -e vxlan.vni: 100 in all 10 frames; -e mpls.label: 21, 46.
     expect(vx.map((p) => p.layers.find((l) => l.layer === 'vxlan')!.vni)).toEqual(Array(10).fill(100));
-    const mpls = await decodeJson(PCAPS + 'mpls-over-udp.pcap');
+    const mpls = await decodeJson(pcapPath('mpls-over-udp.pcap'));
     expect(mpls.map((p) => (p.layers.find((l) => l.layer === 'mpls')!.labels as { label: number }[])[0]!.label)).toEqual([21, 46]);
     // tshark: eth:ethertype:vlan:ethertype:ip:gre (8 frames)
-    const gre = await decodeJson(PCAPS + 'various_gre.pcap');
+    const gre = await decodeJson(pcapPath('various_gre.pcap'));
     expect(gre.map(names).filter((n) => n.startsWith('eth:vlan:ip:gre')).length).toBe(8 + 2 + 8 + 10 + 2);
   });
 
   it('keeps a message that spans segments in the frame that completed it, with all its frames', async () => {
     // bgp-4byte-asn frame 13 is an UPDATE in one segment; every message names no extra frames
     // unless it was reassembled.
-    const pkts = await decodeJson(PCAPS + 'bgp-4byte-asn.pcap');
+    const pkts = await decodeJson(pcapPath('bgp-4byte-asn.pcap'));
     const msgs = pkts.flatMap((p) => p.layers.filter((l) => l.layer === 'bgp').flatMap((l) => l.messages as { frames?: number[] }[]));
     expect(msgs.length).toBe(35);
     for (const m of msgs) if (m.frames) expect(m.frames.length).toBeGreaterThan(1);
   });
 
   it('reports malformed BGP as errors with field, offset and NOTIFICATION, and goes on', async () => {
-    const [p] = await decodeJson(PCAPS + 'bgp_mp_reach_nlri-oobr.pcap');
+    const [p] = await decodeJson(pcapPath('bgp_mp_reach_nlri-oobr.pcap'));
     expect(p!.errors.length).toBeGreaterThan(0);
     const first = p!.errors[0]!;
     expect(first.layer).toBe('bgp');
     expect(first.error.field).toBe('bgp.update.withdrawn[0].length');
     expect(first.error.notification).toEqual({ code: 3, subcode: 10 });
     // A broken packet layer is reported likewise (gre-heapoverflow frame 2: IP version 0).
-    const g = await decodeJson(PCAPS + 'gre-heapoverflow-1.pcap');
+    const g = await decodeJson(pcapPath('gre-heapoverflow-1.pcap'));
     expect(g[1]!.errors).toEqual([{ layer: 'ip', error: { field: 'ipv4.version', offset: 14, reason: 'version 0, expected 4' } }]);
   });
 
   it('guesses ADD-PATH without OPENs as tshark does (bgp-addpath: path ids 20, 21)', async () => {
-    const [p] = await decodeJson(PCAPS + 'bgp-addpath.pcap');
+    const [p] = await decodeJson(pcapPath('bgp-addpath.pcap'));
     const m = (p!.layers.find((l) => l.layer === 'bgp')!.messages as { message: { withdrawn: { pathId: number; prefix: string }[] } }[])[0]!;
     expect(m.message.withdrawn).toEqual([
       { kind: 'prefix', pathId: 20, prefix: '8.2.0.0/24' },
@@ -125,7 +124,7 @@ describe('weft decode --json on the conformance captures', () => {
   });
 
   it('prints a tshark -V like tree without --json', async () => {
-    const r = await run('decode', PCAPS + 'bgp_notification_rr_msg_error.pcap');
+    const r = await run('decode', pcapPath('bgp_notification_rr_msg_error.pcap'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Frame 1: 77 bytes on wire, 77 bytes captured/);
     expect(r.out).toContain('\nBorder Gateway Protocol\n');

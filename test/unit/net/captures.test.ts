@@ -7,7 +7,8 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../codecs/util/hex.js';
 import { udpChecksumOk, tcpChecksumOk } from '../../../codecs/net/index.js';
-import { PCAP_DIR, readPcap } from './pcap-frames.js';
+import { PCAP_DIR, pcapPath } from '../../support/paths.js';
+import { readPcap } from './pcap-frames.js';
 import { dissect, layersOf, rebuild, type Dissection } from './stack.js';
 import { CROSS_CHECK_FIELDS, ourFields, tsharkFields } from './tshark.js';
 
@@ -54,7 +55,7 @@ describe('every frame of the conformance captures', () => {
     });
 
     it(`${name}: decoded values match tshark`, () => {
-      const rows = tsharkFields(PCAP_DIR + name, CROSS_CHECK_FIELDS);
+      const rows = tsharkFields(pcapPath(name), CROSS_CHECK_FIELDS);
       const ours = dissectFile(name);
       expect(rows.length).toBe(ours.length);
       ours.forEach((d, i) => expect(ourFields(d.layers), `${name} frame ${i + 1}`).toEqual(rows[i]));

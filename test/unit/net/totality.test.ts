@@ -31,6 +31,7 @@ import {
 } from '../../../codecs/net/index.js';
 import { readPcap } from './pcap-frames.js';
 import { dissect } from './stack.js';
+import { rng } from '../../support/rng.js';
 
 interface Codec {
   name: string;
@@ -51,18 +52,6 @@ const CODECS: Codec[] = [
   { name: 'vxlan', decode: decodeVxlan, encode: encodeVxlan },
   { name: 'dhcp', decode: decodeDhcp, encode: encodeDhcp },
 ];
-
-/** mulberry32: a seeded PRNG so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every layer start of every frame in the captures that carry the protocols we decode. */
 function corpus(): Uint8Array[] {
@@ -124,7 +113,7 @@ describe('decoder totality', () => {
   });
 
   it('random byte mutations: DecodeError or exact round trip', () => {
-    const rnd = prng(0x5eed);
+    const rnd = rng(0x5eed);
     for (let iter = 0; iter < 6_000; iter++) {
       const s = samples[Math.floor(rnd() * samples.length)]!;
       const b = Uint8Array.from(s.subarray(0, Math.min(s.length, 300)));
@@ -135,7 +124,7 @@ describe('decoder totality', () => {
   });
 
   it('pure random bytes and offsets past the end', () => {
-    const rnd = prng(42);
+    const rnd = rng(42);
     for (let iter = 0; iter < 1_500; iter++) {
       const b = new Uint8Array(Math.floor(rnd() * 300));
       for (let i = 0; i < b.length; i++) b[i] = Math.floor(rnd() * 256);
@@ -155,7 +144,7 @@ describe('decoder totality', () => {
   });
 
   it('the layer walker over mutated frames throws nothing but reports DecodeErrors', () => {
-    const rnd = prng(7);
+    const rnd = rng(7);
     let errors = 0;
     for (let iter = 0; iter < 5_000; iter++) {
       const s = samples[Math.floor(rnd() * samples.length)]!;

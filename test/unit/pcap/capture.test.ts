@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   decodePcap,
@@ -15,9 +13,10 @@ import {
 import { DecodeError } from '../../../codecs/util/errors.js';
 import { fromHex, toHex } from '../../../codecs/util/hex.js';
 import { Writer } from '../../../codecs/util/writer.js';
+import { randInt, rng } from '../../support/rng.js';
+import { pcapBytes } from '../../support/paths.js';
 
-const PCAPS = fileURLToPath(new URL('../../../../shared/conformance/pcaps/', import.meta.url));
-const load = (f: string) => new Uint8Array(readFileSync(PCAPS + f));
+const load = pcapBytes;
 
 // From: tshark -r F -T fields -e frame.time_epoch -e frame.cap_len -e frame.len
 // [file, frames, sum(cap_len), sum(len), first time, last time]
@@ -264,11 +263,7 @@ describe('pcapng', () => {
 
 describe('totality: no exception but DecodeError, for any bytes', () => {
   // Deterministic PRNG so a failure can be reproduced.
-  let seed = 12345;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed;
-  };
+  const rnd = rng(12345);
   const seeds = [
     load('bgp-extended-msg.pcapng'),
     load('vxlan.pcap'),
@@ -277,9 +272,9 @@ describe('totality: no exception but DecodeError, for any bytes', () => {
   it('mutated and truncated captures decode or fail with DecodeError, and whatever decodes round-trips', () => {
     for (let i = 0; i < 3000; i++) {
       const base = seeds[i % seeds.length]!;
-      const b = Uint8Array.from(base.subarray(0, rnd() % (base.length + 1)));
-      const flips = rnd() % 6;
-      for (let k = 0; k < flips && b.length; k++) b[rnd() % b.length] = rnd() & 0xff;
+      const b = Uint8Array.from(base.subarray(0, randInt(rnd, base.length + 1)));
+      const flips = randInt(rnd, 6);
+      for (let k = 0; k < flips && b.length; k++) b[randInt(rnd, b.length)] = randInt(rnd, 256);
       try {
         const c = readCapture(b);
         // Round trip holds for whatever decoded, except non-zero pcapng padding (not kept).

@@ -11,8 +11,8 @@ import {
   parseRouteTarget,
 } from '../../../src/rib/route-target.js';
 import { store } from './fixtures.js';
+import { pcapPath } from '../../support/paths.js';
 
-const pcaps = new URL('../../../../shared/conformance/pcaps/', import.meta.url);
 
 /** Test-side reading of one RFC 4684 NLRI (length in bits, origin AS, RT prefix bytes). */
 function nlri(hex: string): RtMembershipRoute {
@@ -36,7 +36,7 @@ const F9 = nlri('30 00000017 0102'); // frame 9: /48, every IPv4-specific RT
 
 describe('route targets as 64-bit values', () => {
   it('reads the ext communities of bgp-encap.pcap as tshark shows them', () => {
-    const file = readFileSync(new URL('bgp-encap.pcap', pcaps));
+    const file = readFileSync(pcapPath('bgp-encap.pcap'));
     // EXTENDED_COMMUNITIES attribute: flags c0, type 16, length 16.
     const at = file.indexOf(Buffer.from('c01010', 'hex'));
     expect(at).toBeGreaterThan(0);

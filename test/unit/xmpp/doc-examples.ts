@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SHARED_DIR } from '../../support/paths.js';
 
 /**
  * The XML examples of the dialect notes, read from the document itself so that the tests
  * follow it when it changes.
  */
-export const DIALECT_DOC = new URL('../../../../shared/docs/contrail-xmpp-dialect.md', import.meta.url);
+export const DIALECT_DOC = path.join(SHARED_DIR, 'docs', 'contrail-xmpp-dialect.md');
 
 export interface DocExample {
   /** 1-based line of the opening fence (or of the inline span). */

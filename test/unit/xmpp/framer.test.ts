@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../codecs/util/errors.js';
 import { XmppFramer, type XmppFrame } from '../../../codecs/xmpp/index.js';
-import { randomSplit, rng } from './rng.js';
+import { randomSplit, rng } from '../../support/rng.js';
 
 const enc = new TextEncoder();
 

@@ -7,7 +7,7 @@ import {
   encodeStanzaBytes,
   type Stanza,
 } from '../../../codecs/xmpp/index.js';
-import { concat, randomSplit, rng } from './rng.js';
+import { concat, randomSplit, rng } from '../../support/rng.js';
 import { VRF, session } from './session-fixture.js';
 
 /**

@@ -10,7 +10,7 @@ import {
   type Stanza,
 } from '../../../codecs/xmpp/index.js';
 import { inlineTlsElements, xmlBlocks } from './doc-examples.js';
-import { randInt, randomSplit, rng } from './rng.js';
+import { randInt, randomSplit, rng } from '../../support/rng.js';
 import { session } from './session-fixture.js';
 
 /**

@@ -4,9 +4,9 @@
  * every message weft sends back.
  */
 import net from 'node:net';
-import { bgpMessageLength } from '../../../codecs/bgp/header.js';
-import { decodeBgpMessage, encodeBgpMessage, type BgpMessage } from '../../../codecs/bgp/message.js';
-import { waitFor } from './wait.js';
+import { bgpMessageLength } from '../../codecs/bgp/header.js';
+import { decodeBgpMessage, encodeBgpMessage, type BgpMessage } from '../../codecs/bgp/message.js';
+import { waitFor } from '../interop/support/wait.js';
 
 const OPTS = { fourOctetAs: true } as const;
 

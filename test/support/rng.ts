@@ -1,5 +1,11 @@
-/** Small seeded PRNG (mulberry32) so that random splits and mutations are reproducible. */
-export function rng(seed: number): () => number {
+/**
+ * The one seeded PRNG of the tests (mulberry32): every random split, mutation and fuzz case
+ * is reproducible from its seed, so a failure replays.
+ */
+export type Rand = () => number;
+
+/** A generator of floats in [0, 1) from a 32-bit seed. */
+export function rng(seed: number): Rand {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -10,12 +16,13 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function randInt(r: () => number, n: number): number {
+/** An integer in [0, n). */
+export function randInt(r: Rand, n: number): number {
   return Math.floor(r() * n);
 }
 
 /** Cut bytes at random points (some empty pieces included). */
-export function randomSplit(bytes: Uint8Array, r: () => number, maxPiece = 64): Uint8Array[] {
+export function randomSplit(bytes: Uint8Array, r: Rand, maxPiece = 64): Uint8Array[] {
   const out: Uint8Array[] = [];
   let i = 0;
   while (i < bytes.length) {
