@@ -4,6 +4,8 @@
  */
 import { parseBgpId } from './fsm/config.js';
 import { FAMILY_NAMES, isFamilyName, type FamilyName } from './families.js';
+import type { ExportPolicy, ImportPolicy } from './policy.js';
+import { parseRouteTarget } from '../rib/route-target.js';
 
 export interface NeighborConfig {
   address: string;
@@ -22,6 +24,15 @@ export interface NeighborConfig {
   maxPrefix?: number;
   /** Advertise Graceful Restart and keep the peer's routes stale across its restarts (RFC 4724). */
   gracefulRestart?: boolean;
+  /** Our restart time advertised to this peer, seconds; default the speaker's gracefulRestartTime. */
+  gracefulRestartTime?: number;
+  /**
+   * Asked once per received UPDATE (attribute set) before its paths enter the Loc-RIB; see
+   * compileImportRules (policy.ts) for the declarative form. Not applied to the rtc family.
+   */
+  importPolicy?: ImportPolicy;
+  /** Applied after the route reflection rules; route targets filter the VPN families only. */
+  exportPolicy?: ExportPolicy;
   /** Source address for our connections to it; default the listen address unless that is a wildcard. */
   localAddress?: string;
   /** First connect-retry interval, seconds (doubles up to 120). Default 5. */
@@ -92,10 +103,28 @@ export function checkNeighbor(n: NeighborConfig, field: string): void {
   checkHold(n.holdTime, `${field}.holdTime`);
   checkInt(n.maxPrefix, `${field}.maxPrefix`, 1, 0xffffffff, true);
   checkInt(n.connectRetry, `${field}.connectRetry`, 1, 3600, true);
+  checkInt(n.gracefulRestartTime, `${field}.gracefulRestartTime`, 1, 4095, true);
+  if (n.importPolicy !== undefined && typeof n.importPolicy !== 'function') throw new ConfigError(`${field}.importPolicy`, 'must be a function');
+  checkExportPolicy(n.exportPolicy, `${field}.exportPolicy`);
   if (n.localAddress !== undefined && !isAddress(n.localAddress)) throw new ConfigError(`${field}.localAddress`, 'must be an IP address');
   for (const k of ['passive', 'rrClient', 'gracefulRestart'] as const) {
     if (n[k] !== undefined && typeof n[k] !== 'boolean') throw new ConfigError(`${field}.${k}`, 'must be true or false');
   }
+}
+
+function checkExportPolicy(p: ExportPolicy | undefined, field: string): void {
+  if (p === undefined) return;
+  if (typeof p !== 'object' || p === null) throw new ConfigError(field, 'must be an object');
+  if (p.nextHopSelf !== undefined && typeof p.nextHopSelf !== 'boolean') throw new ConfigError(`${field}.nextHopSelf`, 'must be true or false');
+  if (p.routeTargets === undefined) return;
+  if (!Array.isArray(p.routeTargets)) throw new ConfigError(`${field}.routeTargets`, 'must be a list of route targets');
+  p.routeTargets.forEach((rt, i) => {
+    try {
+      parseRouteTarget(rt);
+    } catch {
+      throw new ConfigError(`${field}.routeTargets[${i}]`, `not a route target: ${JSON.stringify(rt)}`);
+    }
+  });
 }
 
 /** Throws ConfigError on the first bad field. */

@@ -25,6 +25,7 @@ import { TABLE_NAMES, afiSafiOf, familyOf, isVpnFamily, labelStack, needsTemplat
 import { receivedAttributes, withNextHop } from './rib-attrs.js';
 import { Peer, type DownInfo, type MessageCounters, type PeerHandler } from './session/peer.js';
 import { checkNeighbor, checkSpeakerConfig, type NeighborConfig, type SpeakerConfig } from './speaker-config.js';
+import { carriesAny, compileExportPolicy, type CompiledExport } from './policy.js';
 import { UpdateBuilder } from './update-builder.js';
 
 export type { NeighborConfig, SpeakerConfig } from './speaker-config.js';
@@ -80,6 +81,14 @@ interface Neighbor {
   stale: StaleState | undefined;
   /** Accepted routes, all families: the max-prefix count. */
   prefixes: number;
+  exportPolicy: CompiledExport | undefined;
+  /** Paths its import policy rejected, per family: kept for the Adj-RIB-In view only. */
+  rejected: Map<FamilyName, Map<string, RejectedPath>>;
+}
+
+interface RejectedPath {
+  attrs: Attrs;
+  labels: readonly number[] | undefined;
 }
 
 interface Session {
@@ -98,6 +107,8 @@ interface Session {
    * they save the exporter's memo lookups for nearly every route of a run.
    */
   memo: [ExportMemo, ExportMemo];
+  /** Export next-hop-self: the rewritten set per exported set. */
+  nhSelf: WeakMap<Attrs, Attrs>;
 }
 
 /** Plain, JSON-friendly views for introspection. */
@@ -146,6 +157,8 @@ export interface PathView {
   source: string;
   best: boolean;
   stale: boolean;
+  /** Adj-RIB-In only: the import policy kept it out of the Loc-RIB. */
+  rejected?: boolean;
   labels?: number[];
   attributes: AttributesView;
 }
@@ -274,10 +287,15 @@ export class Speaker implements PeerHandler {
       idleHold: { baseMs: (cfg.connectRetry ?? 5) * 1000, maxMs: 300_000, forgetMs: 600_000 },
     };
     if (cfg.gracefulRestart === true) {
-      fsm.gracefulRestart = { time: this.config.gracefulRestartTime ?? 120, families: families.map((f) => ({ ...afiSafiOf(f), forwarding: false })) };
+      fsm.gracefulRestart = { time: cfg.gracefulRestartTime ?? this.config.gracefulRestartTime ?? 120, families: families.map((f) => ({ ...afiSafiOf(f), forwarding: false })) };
     }
     const settings = { address: cfg.address, port: cfg.port ?? 179, passive: cfg.passive === true, fsm, ...(localAddress !== undefined ? { localAddress } : {}) };
-    const n: Neighbor = { config: cfg, peer: new Peer(settings, this), session: undefined, source: undefined, stale: undefined, prefixes: 0 };
+    const n: Neighbor = { config: cfg, peer: new Peer(settings, this), session: undefined, source: undefined,
+      stale: undefined,
+      prefixes: 0,
+      exportPolicy: compileExportPolicy(cfg.exportPolicy),
+      rejected: new Map(),
+    };
     this.neighbors.set(cfg.address, n);
     if (families.includes('rtc') && this.config.rtcDefault !== false && this.tables.get('rtc')!.get(RTC_DEFAULT_KEY) === undefined) this.originateRtcDefault();
     n.peer.start();
@@ -386,6 +404,7 @@ export class Speaker implements PeerHandler {
       eorDue: new Set(),
       updatesOut: 0,
       memo: [emptyMemo(), emptyMemo()],
+      nhSelf: new WeakMap(),
     };
     for (const f of families) s.out.set(f, { adj: rtc && isVpnFamily(f) ? new Map() : undefined, count: 0, announce: new Map(), withdraw: new Map() });
     n.session = s;
@@ -408,6 +427,7 @@ export class Speaker implements PeerHandler {
     this.dirty.delete(n);
     if (s?.rtc) this.rtc.removePeer(peer.address);
     n.prefixes = 0;
+    n.rejected.clear();
     const src = n.source;
     if (src === undefined || s === undefined) return;
     const gr = s.negotiated.gracefulRestart;
@@ -513,8 +533,19 @@ export class Speaker implements PeerHandler {
     if (this.queued >= EARLY_FLUSH) this.flush();
   }
 
-  private addRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[], attrs: Attrs): void {
+  private addRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[], received: Attrs): void {
     const t = this.tables.get(f)!;
+    let attrs = received;
+    const policy = f === 'rtc' ? undefined : n.config.importPolicy;
+    if (policy !== undefined) {
+      const d = policy(received, f);
+      if (d === 'reject') {
+        this.rejectRoutes(n, src, f, list, received);
+        return;
+      }
+      if (d !== 'accept' && d.localPref !== undefined) attrs = this.store.with(received, { localPref: d.localPref });
+    }
+    const rejected = n.rejected.get(f);
     const templates = this.nlri.get(f)!;
     const rtc = f === 'rtc';
     // Counting costs a lookup per route: only done when a limit needs it.
@@ -524,6 +555,7 @@ export class Speaker implements PeerHandler {
       const key = routeKey(f, nl);
       if (key === undefined) continue;
       if (count && !hasPathFrom(t, key, src)) n.prefixes++;
+      if (rejected !== undefined && rejected.size > 0) rejected.delete(key);
       if (needsTemplate(nl)) templates.set(key, nl);
       const labels = nlriLabels(nl);
       const changes = labels === undefined ? t.add(key, { source: src, attrs }) : t.add(key, { source: src, attrs, labels });
@@ -537,13 +569,34 @@ export class Speaker implements PeerHandler {
     }
   }
 
+  /** An implicit withdrawal of what the peer had sent for these routes, then kept aside. */
+  private rejectRoutes(n: Neighbor, src: BgpSource, f: FamilyName, list: readonly Nlri[], attrs: Attrs): void {
+    const t = this.tables.get(f)!;
+    let rejected = n.rejected.get(f);
+    if (rejected === undefined) {
+      rejected = new Map();
+      n.rejected.set(f, rejected);
+    }
+    const count = n.config.maxPrefix !== undefined;
+    for (const nl of list) {
+      const key = routeKey(f, nl);
+      if (key === undefined) continue;
+      rejected.set(key, { attrs, labels: nlriLabels(nl) });
+      if (count && hasPathFrom(t, key, src)) n.prefixes--;
+      const changes = t.withdraw(key, { source: src });
+      if (changes.length > 0) this.applyChanges(f, changes);
+    }
+  }
+
   private withdrawRoutes(n: Neighbor, s: Session, src: BgpSource, f: FamilyName, list: readonly Nlri[]): void {
     if (!s.families.has(f)) return;
     const t = this.tables.get(f)!;
+    const rejected = n.rejected.get(f);
     let shrank = false;
     for (const nl of list) {
       const key = routeKey(f, nl);
       if (key === undefined) continue;
+      if (rejected !== undefined && rejected.size > 0) rejected.delete(key);
       if (n.config.maxPrefix !== undefined && hasPathFrom(t, key, src)) n.prefixes--;
       const changes = t.withdraw(key, { source: src });
       if (changes.length > 0) this.applyChanges(f, changes);
@@ -611,6 +664,8 @@ export class Speaker implements PeerHandler {
     let attrs: Attrs | undefined;
     const d = this.exporter.decide(best, s.target);
     if (d.advertise && (!s.rtc || !isVpnFamily(f) || this.rtc.peerWantsRoute(n.config.address, d.attrs))) attrs = d.attrs;
+    const p = n.exportPolicy;
+    if (attrs !== undefined && p !== undefined) attrs = this.exportPolicy(s, p, f, attrs);
     // The older entry is overwritten and becomes the newer one.
     m1.attrs = best.attrs;
     m1.source = best.source;
@@ -619,6 +674,17 @@ export class Speaker implements PeerHandler {
     s.memo[0] = m1;
     s.memo[1] = m0;
     return attrs;
+  }
+
+  private exportPolicy(s: Session, p: CompiledExport, f: FamilyName, attrs: Attrs): Attrs | undefined {
+    if (isVpnFamily(f) && !carriesAny(attrs, p.routeTargets)) return undefined;
+    if (!p.nextHopSelf || attrs.nextHop === SELF) return attrs;
+    let out = s.nhSelf.get(attrs);
+    if (out === undefined) {
+      out = this.store.with(attrs, { nextHop: SELF });
+      s.nhSelf.set(attrs, out);
+    }
+    return out;
   }
 
   /** The NLRI to send for `key` with the path's labels. */
@@ -778,7 +844,10 @@ export class Speaker implements PeerHandler {
     return out;
   }
 
-  /** What the neighbour sent us (accepted paths) in a family. */
+  /**
+   * What the neighbour sent us in a family: the accepted paths (with what the import policy set)
+   * and then those its import policy rejected, marked so.
+   */
   adjRibIn(address: string, family: FamilyName): RouteView[] {
     const n = this.neighbors.get(address);
     if (n?.source === undefined) return [];
@@ -788,6 +857,11 @@ export class Speaker implements PeerHandler {
       const d = t.get(key);
       if (d === undefined) continue;
       for (const p of d.paths) if (p.source.key === n.source.key) out.push({ key, paths: [pathView(p, p === d.best)] });
+    }
+    for (const [key, r] of n.rejected.get(family) ?? []) {
+      const v: PathView = { source: n.source.peer, best: false, stale: false, rejected: true, attributes: attributesView(r.attrs) };
+      if (r.labels) v.labels = [...r.labels];
+      out.push({ key, paths: [v] });
     }
     return out;
   }

@@ -5,6 +5,7 @@
 import type { FamilyName } from '../bgp/families.js';
 import { FAMILY_NAMES } from '../bgp/families.js';
 import type { NeighborConfig as SpeakerNeighborConfig, SpeakerConfig } from '../bgp/speaker-config.js';
+import { compileImportRules } from '../bgp/policy.js';
 import { ipAddress, ipFamilyOf, routeTarget, routerId } from './net.js';
 import {
   bool,
@@ -199,11 +200,12 @@ export const bgpConfigSchema: Schema<BgpConfig> = transform(
 );
 
 /**
- * The speaker's own config (src/bgp/speaker-config.ts) from this one. Not carried yet, because
- * the speaker has no place for them: description, max-prefix restart, per-neighbour restart
- * time (the first neighbour's is used for all), policies.
+ * The speaker's own config (src/bgp/speaker-config.ts) from this one, policies compiled into
+ * the neighbours' hooks. Not carried, because the speaker has no place for them: description,
+ * max-prefix restart (the session comes back after the speaker's idle hold time instead).
  */
 export function toSpeakerConfig(c: BgpConfig): SpeakerConfig {
+  // The first neighbour's restart time is the speaker-wide one; others differing carry their own.
   const gr = c.neighbors.find((n) => n.gracefulRestart)?.gracefulRestart;
   return {
     localAs: c.global.localAs,
@@ -213,11 +215,16 @@ export function toSpeakerConfig(c: BgpConfig): SpeakerConfig {
     holdTime: c.global.holdTime,
     families: [...c.global.families],
     ...(gr ? { gracefulRestartTime: gr.restartTime } : {}),
-    neighbors: c.neighbors.map(toSpeakerNeighbor),
+    neighbors: c.neighbors.map((n) => toSpeakerNeighbor(n, c.policies, gr?.restartTime)),
   };
 }
 
-export function toSpeakerNeighbor(n: NeighborConfig): SpeakerNeighborConfig {
+/**
+ * `policies` should hold the neighbour's policy when it names one (the schema checks that for
+ * whole configs; a name it lacks applies nothing); `speakerRestartTime` is the speaker's
+ * gracefulRestartTime, when set.
+ */
+export function toSpeakerNeighbor(n: NeighborConfig, policies: Readonly<Record<string, PolicyConfig>> = {}, speakerRestartTime?: number): SpeakerNeighborConfig {
   const out: SpeakerNeighborConfig = {
     address: n.address,
     port: n.port,
@@ -230,5 +237,14 @@ export function toSpeakerNeighbor(n: NeighborConfig): SpeakerNeighborConfig {
   };
   if (n.maxPrefix) out.maxPrefix = n.maxPrefix.limit;
   if (n.localAddress !== undefined) out.localAddress = n.localAddress;
+  const rt = n.gracefulRestart?.restartTime;
+  if (rt !== undefined && rt !== speakerRestartTime) out.gracefulRestartTime = rt;
+  const p = n.policy !== undefined && Object.prototype.hasOwnProperty.call(policies, n.policy) ? policies[n.policy] : undefined;
+  if (p !== undefined) {
+    if (p.import !== undefined && p.import.length > 0) out.importPolicy = compileImportRules(p.import);
+    if (p.export !== undefined) {
+      out.exportPolicy = { nextHopSelf: p.export.nextHopSelf, ...(p.export.routeTargets ? { routeTargets: [...p.export.routeTargets] } : {}) };
+    }
+  }
   return out;
 }

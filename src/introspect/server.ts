@@ -148,7 +148,7 @@ export class IntrospectServer {
     }
     const config = resolveNeighbor(spec, this.opts.config.global);
     try {
-      this.opts.speaker.addNeighbor(toSpeakerNeighbor(config));
+      this.opts.speaker.addNeighbor(toSpeakerNeighbor(config, policies));
     } catch (e) {
       throw new HttpError(400, { error: `speaker refused neighbor ${spec.address}: ${(e as Error).message}` });
     }

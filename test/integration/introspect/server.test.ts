@@ -207,7 +207,10 @@ describe('introspect HTTP API', () => {
     const r = await call('POST', '/bgp/neighbors', { address: '10.0.0.5', 'remote-as': 65005, description: 'new', policy: 'red' });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ address: '10.0.0.5', state: 'Idle', description: 'new', config: { holdTime: 60, families: ['vpnv4'], policy: 'red' } });
-    expect(fake.added).toEqual([{ address: '10.0.0.5', port: 179, remoteAs: 65005, passive: false, rrClient: false, families: ['vpnv4'], holdTime: 60, gracefulRestart: false }]);
+    // The body names policy 'red', so the speaker gets it compiled into an import hook.
+    expect(fake.added).toEqual([
+      { address: '10.0.0.5', port: 179, remoteAs: 65005, passive: false, rrClient: false, families: ['vpnv4'], holdTime: 60, gracefulRestart: false, importPolicy: expect.any(Function) },
+    ]);
     expect((await call('GET', '/bgp/neighbors/10.0.0.5')).body.description).toBe('new');
 
     expect(await call('DELETE', '/bgp/neighbors/10.0.0.5')).toMatchObject({ status: 200, body: { removed: '10.0.0.5' } });
