@@ -12,15 +12,12 @@
  * Root, iproute2, iperf3, ping, dumpcap and tshark are required: missing ones fail the test.
  * The CLI runs from dist/ (`npm test` builds it first).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEFT, agentGet, inNs, makeUnderlay, malformedFrames, must, procs, requireRootAndTools, run, start, stop, tunnelRouteOf, until, weft } from './support/procs.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const WEFT = path.join(REPO, 'bin', 'weft.js');
 const P = `wf${process.pid % 100000}`;
 const NS = { fab: `${P}-fab`, ctl: `${P}-ctl`, cn1: `${P}-cn1`, cn2: `${P}-cn2` } as const;
 const POD_A = `${P}-pa`;
@@ -37,81 +34,7 @@ const BYTES = 100 * 1024 * 1024;
 
 type Encap = 'MPLSoUDP' | 'MPLSoGRE' | 'VXLAN';
 
-const procs = new Set<ChildProcess>();
 let dir = '';
-
-function run(argv: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 256 << 20 });
-  return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-
-function must(argv: string[]): string {
-  const r = run(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} -> ${r.code}: ${r.err || r.out}`);
-  return r.out;
-}
-
-function inNs(ns: string, argv: string[]): string[] {
-  return ['ip', 'netns', 'exec', ns, ...argv];
-}
-
-/**
- * A long-running process; its output is kept for the failure message and `ready`. Agents run
- * under `nsenter --net` rather than `ip netns exec`: the latter also gives the process a
- * private mount namespace, so the pod namespaces the agent mounts under /var/run/netns would
- * be invisible (setns: Invalid argument) to everyone else.
- */
-function start(ns: string, argv: string[], name: string, netOnly = false): { p: ChildProcess; log: () => string; ready: (re: RegExp, ms?: number) => Promise<void> } {
-  const p = netOnly
-    ? spawn('nsenter', [`--net=/var/run/netns/${ns}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(p);
-  p.on('exit', () => procs.delete(p));
-  let text = '';
-  p.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-  p.stderr!.on('data', (b: Buffer) => (text += b.toString()));
-  const log = () => `--- ${name} ---\n${text}`;
-  const ready = (re: RegExp, ms = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const t0 = Date.now();
-      const tick = () => {
-        if (re.test(text)) return resolve();
-        if (p.exitCode !== null || Date.now() - t0 > ms) return reject(new Error(`${name} not ready (${re}):\n${log()}`));
-        setTimeout(tick, 50);
-      };
-      tick();
-    });
-  return { p, log, ready };
-}
-
-async function stop(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const gone = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill(signal);
-  const t = setTimeout(() => p.kill('SIGKILL'), 8000);
-  await gone;
-  clearTimeout(t);
-}
-
-function weft(ns: string, args: string[]): { code: number; out: string; err: string } {
-  return run(inNs(ns, ['node', WEFT, ...args]));
-}
-
-/** GET on an agent's API from inside its namespace. */
-function agentGet(ns: string, p: string): unknown {
-  const js = `fetch('http://127.0.0.1:8085${p}').then(r=>r.text()).then(t=>process.stdout.write(t),e=>{console.error(e.message);process.exit(1)})`;
-  return JSON.parse(must(inNs(ns, ['node', '-e', js])));
-}
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function controlYaml(): string {
   return `global:
@@ -156,24 +79,9 @@ describe('two weft agents forward pod traffic over the underlay', () => {
   let control: ReturnType<typeof start>;
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0) throw new Error('e2e tests must run as root (namespaces, TAPs, raw sockets)');
-    for (const tool of ['ip', 'nsenter', 'ping', 'iperf3', 'dumpcap', 'tshark']) {
-      if (run(['sh', '-c', `command -v ${tool}`]).code !== 0) throw new Error(`e2e tests need \`${tool}\` on PATH (.ci/run installs it)`);
-    }
-    if (!existsSync(path.join(REPO, 'dist', 'src', 'agent', 'service.js'))) throw new Error('dist/ is not built: run `npm run build`');
+    requireRootAndTools(['ip', 'nsenter', 'ping', 'iperf3', 'dumpcap', 'tshark']);
     dir = mkdtempSync(path.join(tmpdir(), `${P}-`));
-    for (const ns of Object.values(NS)) {
-      must(['ip', 'netns', 'add', ns]);
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    must(['ip', '-n', NS.fab, 'link', 'add', 'br0', 'type', 'bridge']);
-    must(['ip', '-n', NS.fab, 'link', 'set', 'br0', 'up']);
-    for (const n of ['cn1', 'cn2', 'ctl'] as const) {
-      must(['ip', '-n', NS.fab, 'link', 'add', `v-${n}`, 'type', 'veth', 'peer', 'name', 'ul0', 'netns', NS[n]]);
-      must(['ip', '-n', NS.fab, 'link', 'set', `v-${n}`, 'master', 'br0', 'up']);
-      must(['ip', '-n', NS[n], 'addr', 'add', `${ADDR[n]}/24`, 'dev', 'ul0']);
-      must(['ip', '-n', NS[n], 'link', 'set', 'ul0', 'up']);
-    }
+    makeUnderlay(NS.fab, { cn1: { ns: NS.cn1, address: ADDR.cn1 }, cn2: { ns: NS.cn2, address: ADDR.cn2 }, ctl: { ns: NS.ctl, address: ADDR.ctl } });
     writeFileSync(path.join(dir, 'control.yaml'), controlYaml());
     control = start(NS.ctl, ['node', WEFT, 'control', '--config', path.join(dir, 'control.yaml')], 'control');
     await control.ready(/XMPP on/);
@@ -208,14 +116,7 @@ describe('two weft agents forward pod traffic over the underlay', () => {
         expect(a.mac).toMatch(/^02:/);
 
         // Each agent's route to the other pod: a tunnel of this encapsulation to the other vhost.
-        const tunnelRoute = (ns: string, vrf: number, ip: string) =>
-          until(`${ns} learns ${ip}`, () => {
-            const rt = agentGet(ns, `/rt?vrf=${vrf}`) as { routes: { prefix: string; nh: number; label?: number }[] };
-            const r = rt.routes.find((x) => x.prefix === `${ip}/32`);
-            if (!r) return undefined;
-            const nh = (agentGet(ns, `/nh?id=${r.nh}`) as { nexthops: { type: string; encapType?: string; dip?: string }[] }).nexthops[0]!;
-            return nh.type === 'tunnel' ? { label: r.label, encap: nh.encapType, dip: nh.dip } : undefined;
-          });
+        const tunnelRoute = (ns: string, vrf: number, ip: string) => until(`${ns} learns ${ip}`, () => tunnelRouteOf(ns, vrf, ip));
         const wantLabel = (p: PodJson) => (encap === 'VXLAN' ? VNI : p.label);
         expect(await tunnelRoute(NS.cn1, a.vrf, IP_B)).toEqual({ label: wantLabel(b), encap, dip: ADDR.cn2 });
         expect(await tunnelRoute(NS.cn2, b.vrf, IP_A)).toEqual({ label: wantLabel(a), encap, dip: ADDR.cn1 });
@@ -247,7 +148,7 @@ describe('two weft agents forward pod traffic over the underlay', () => {
         await stop(capture.p, 'SIGINT');
 
         // tshark: nothing malformed, and the tunnel packets are the ones expected.
-        const malformed = must(['tshark', '-r', pcap, '-Y', '_ws.malformed', '-T', 'fields', '-e', 'frame.number']).trim();
+        const malformed = malformedFrames(pcap);
         expect(malformed, `malformed frames: ${malformed}`).toBe('');
         const filter = encap === 'VXLAN' ? 'vxlan' : encap === 'MPLSoGRE' ? 'gre && mpls' : 'udp.dstport == 6635 && mpls';
         const field = encap === 'VXLAN' ? 'vxlan.vni' : 'mpls.label';
