@@ -18,15 +18,13 @@
  *
  * Root, iproute2, nsenter and python3 are required: missing ones fail the test.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs, makeUnderlay, must, procs, requireRootAndTools, run, stop, weft, type Started } from './support/procs.js';
+import { agentYaml, apiRelay, controlYaml, startAgent, startControl } from './support/weft-setup.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const WEFT = path.join(REPO, 'bin', 'weft.js');
 const P = `wc${process.pid % 100000}`;
 const NS = { fab: `${P}-fab`, ctl: `${P}-ctl`, cn1: `${P}-cn1`, cr: `${P}-cr` } as const;
 const POD = `${P}-pa`;
@@ -39,92 +37,10 @@ const POD_IP = '10.91.0.3';
 const OVERLAY_SRC = '10.91.7.7';
 const N = 3;
 
-const procs = new Set<ChildProcess>();
 let dir = '';
 
-function run(argv: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input, timeout: 30_000 });
-  return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-
-function must(argv: string[]): string {
-  const r = run(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} -> ${r.code}: ${r.err || r.out}`);
-  return r.out;
-}
-
-function inNs(ns: string, argv: string[]): string[] {
-  return ['ip', 'netns', 'exec', ns, ...argv];
-}
-
-/** Agents run under `nsenter --net` so the pod namespaces they mount stay visible (see two-agents). */
-function start(ns: string, argv: string[], name: string, netOnly = false) {
-  const p = netOnly
-    ? spawn('nsenter', [`--net=/var/run/netns/${ns}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(p);
-  p.on('exit', () => procs.delete(p));
-  let text = '';
-  p.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-  p.stderr!.on('data', (b: Buffer) => (text += b.toString()));
-  const log = () => `--- ${name} ---\n${text}`;
-  const ready = (re: RegExp, ms = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const t0 = Date.now();
-      const tick = () => {
-        if (re.test(text)) return resolve();
-        if (p.exitCode !== null || Date.now() - t0 > ms) return reject(new Error(`${name} not ready (${re}):\n${log()}`));
-        setTimeout(tick, 50);
-      };
-      tick();
-    });
-  return { p, log, ready };
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const gone = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 8000);
-  await gone;
-  clearTimeout(t);
-}
-
-/**
- * The agent's API is on 127.0.0.1 inside cn1: one `node` there, started once, relays GETs
- * (a path per stdin line, a JSON line back). A `node -e` per request costs ~0.3 s, and the
- * test makes a few hundred.
- */
-const RELAY_JS = `const rl=require('readline').createInterface({input:process.stdin});
-rl.on('line',p=>fetch('http://127.0.0.1:8085'+p).then(r=>r.json()).then(j=>console.log(JSON.stringify(j)),e=>console.log(JSON.stringify({relayError:e.message}))));`;
-let relay: ChildProcess | undefined;
-const waiting: ((line: string) => void)[] = [];
-
-function agentGet(p: string): Promise<unknown> {
-  if (!relay) {
-    relay = spawn('ip', ['netns', 'exec', NS.cn1, 'node', '-e', RELAY_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
-    procs.add(relay);
-    relay.on('exit', () => procs.delete(relay!));
-    let buf = '';
-    relay.stdout!.on('data', (b: Buffer) => {
-      buf += b.toString();
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        waiting.shift()?.(line);
-      }
-    });
-  }
-  // Answers come back in request order: one request at a time.
-  return new Promise((resolve, reject) => {
-    waiting.push((line) => {
-      const v = JSON.parse(line) as { relayError?: string };
-      if (v.relayError) reject(new Error(`GET ${p}: ${v.relayError}`));
-      else resolve(v);
-    });
-    relay!.stdin!.write(`${p}\n`);
-  });
-}
+/** The agent's API; the test makes a few hundred requests. */
+const agentGet = apiRelay(NS.cn1);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -234,8 +150,7 @@ function icmpCounters(ns: string): Record<string, number> {
 }
 
 describe('tunnel packets crafted outside weft', () => {
-  let control: ReturnType<typeof start>;
-  let agent: ReturnType<typeof start>;
+  let agent: Started;
   let label = 0;
   let ulMac = '';
 
@@ -251,61 +166,18 @@ describe('tunnel packets crafted outside weft', () => {
   };
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0) throw new Error('e2e tests must run as root (namespaces, TAPs, raw sockets)');
-    for (const tool of ['ip', 'nsenter', 'python3']) {
-      if (run(['sh', '-c', `command -v ${tool}`]).code !== 0) throw new Error(`e2e tests need \`${tool}\` on PATH`);
-    }
-    if (!existsSync(path.join(REPO, 'dist', 'src', 'agent', 'service.js'))) throw new Error('dist/ is not built: run `npm run build`');
+    requireRootAndTools(['ip', 'nsenter', 'python3']);
     dir = mkdtempSync(path.join(tmpdir(), `${P}-`));
     writeFileSync(path.join(dir, 'craft.py'), CRAFT_PY);
-    for (const ns of Object.values(NS)) {
-      must(['ip', 'netns', 'add', ns]);
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    must(['ip', '-n', NS.fab, 'link', 'add', 'br0', 'type', 'bridge']);
-    must(['ip', '-n', NS.fab, 'link', 'set', 'br0', 'up']);
-    for (const n of ['cn1', 'ctl', 'cr'] as const) {
-      must(['ip', '-n', NS.fab, 'link', 'add', `v-${n}`, 'type', 'veth', 'peer', 'name', 'ul0', 'netns', NS[n]]);
-      must(['ip', '-n', NS.fab, 'link', 'set', `v-${n}`, 'master', 'br0', 'up']);
-      must(['ip', '-n', NS[n], 'addr', 'add', `${ADDR[n]}/24`, 'dev', 'ul0']);
-      must(['ip', '-n', NS[n], 'link', 'set', 'ul0', 'up']);
-    }
+    makeUnderlay(NS.fab, { cn1: { ns: NS.cn1, address: ADDR.cn1 }, ctl: { ns: NS.ctl, address: ADDR.ctl }, cr: { ns: NS.cr, address: ADDR.cr } });
     ulMac = (JSON.parse(must(['ip', '-n', NS.cn1, '-j', 'link', 'show', 'ul0'])) as { address: string }[])[0]!.address;
-    writeFileSync(
-      path.join(dir, 'control.yaml'),
-      `global:
-  asn: 64512
-  router-id: ${ADDR.ctl}
-  bgp: { address: ${ADDR.ctl}, port: 0 }
-  xmpp: { address: ${ADDR.ctl}, port: 5269 }
-  introspect: { address: 127.0.0.1, port: 0 }
-  rest: { address: 127.0.0.1, port: 0 }
-projects:
-  - name: default-domain:e2e
-vrouters:
-  - { name: cn1, address: ${ADDR.cn1} }
-virtual-networks:
-  - name: ${VN}
-    id: ${VNI}
-    vxlan-id: ${VNI}
-    subnets: [{ prefix: 10.91.0.0/24 }]
-`,
-    );
-    writeFileSync(
-      path.join(dir, 'cn1.yaml'),
-      `name: cn1
-vhost: { address: ${ADDR.cn1} }
-control-nodes: [{ address: ${ADDR.ctl}, port: 5269 }]
-encapsulation: [MPLSoUDP, MPLSoGRE, VXLAN]
-networks: [{ name: ${INSTANCE}, vxlan-id: ${VNI} }]
-introspect: { address: 127.0.0.1, port: 8085 }
-`,
-    );
-    control = start(NS.ctl, ['node', WEFT, 'control', '--config', path.join(dir, 'control.yaml')], 'control');
-    await control.ready(/XMPP on/);
-    agent = start(NS.cn1, ['node', WEFT, 'agent', '--config', path.join(dir, 'cn1.yaml')], 'agent cn1', true);
+    const vn = { name: VN, id: VNI, vxlanId: VNI, subnet: '10.91.0.0/24' };
+    await startControl(NS.ctl, dir, controlYaml({ ctl: ADDR.ctl, project: 'default-domain:e2e', vrouters: { cn1: ADDR.cn1 }, vn }));
+    const network = { instance: INSTANCE, vxlanId: VNI };
+    const yaml = agentYaml({ name: 'cn1', vhost: ADDR.cn1, ctl: ADDR.ctl, encap: ['MPLSoUDP', 'MPLSoGRE', 'VXLAN'], network });
+    agent = startAgent(NS.cn1, 'cn1', path.join(dir, 'cn1.yaml'), yaml);
     await agent.ready(/API on/);
-    const r = run(inNs(NS.cn1, ['node', WEFT, 'pod', 'add', POD, '--network', INSTANCE, '--ip', `${POD_IP}/24`, '--json']));
+    const r = weft(NS.cn1, ['pod', 'add', POD, '--network', INSTANCE, '--ip', `${POD_IP}/24`, '--json']);
     if (r.code !== 0) throw new Error(`pod add: ${r.err}\n${agent.log()}`);
     const pod = JSON.parse(r.out) as { label: number; vif: number; nh?: number };
     label = pod.label;

@@ -15,7 +15,7 @@
  * that owns the router MAC, with vx0 as its port (learning off: the agent's frames come from
  * that same MAC).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ import {
   weft,
   type Started,
 } from './support/procs.js';
+import { agentYaml, controlYaml, startAgent, startControl } from './support/weft-setup.js';
 
 const P = `kx${process.pid % 100000}`;
 const NS = { fab: `${P}-fab`, ctl: `${P}-ctl`, cn1: `${P}-cn1`, kvx: `${P}-kvx` } as const;
@@ -49,32 +50,14 @@ const IP_POD = '10.91.0.3';
 const IP_KVX = '10.91.0.9';
 const POD_MTU = 1450;
 
-const controlYaml = `global:
-  asn: 64512
-  router-id: ${ADDR.ctl}
-  bgp: { address: ${ADDR.ctl}, port: 0 }
-  xmpp: { address: ${ADDR.ctl}, port: 5269 }
-  introspect: { address: 127.0.0.1, port: 0 }
-  rest: { address: 127.0.0.1, port: 0 }
-projects:
-  - name: default-domain:e2e
-vrouters:
-  - { name: cn1, address: ${ADDR.cn1} }
-  - { name: kvx, address: ${ADDR.kvx} }
-virtual-networks:
-  - name: ${VN}
-    id: 5
-    vxlan-id: ${VNI}
-    subnets: [{ prefix: 10.91.0.0/24 }]
-`;
+const controlConfig = controlYaml({
+  ctl: ADDR.ctl,
+  project: 'default-domain:e2e',
+  vrouters: { cn1: ADDR.cn1, kvx: ADDR.kvx },
+  vn: { name: VN, id: 5, vxlanId: VNI, subnet: '10.91.0.0/24' },
+});
 
-const agentYaml = `name: cn1
-vhost: { address: ${ADDR.cn1} }
-control-nodes: [{ address: ${ADDR.ctl}, port: 5269 }]
-encapsulation: [VXLAN, MPLSoUDP, MPLSoGRE]
-networks: [{ name: ${INSTANCE}, vxlan-id: ${VNI} }]
-introspect: { address: 127.0.0.1, port: 8085 }
-`;
+const agentConfig = agentYaml({ name: 'cn1', vhost: ADDR.cn1, ctl: ADDR.ctl, encap: ['VXLAN', 'MPLSoUDP', 'MPLSoGRE'], network: { instance: INSTANCE, vxlanId: VNI } });
 
 describe('a kernel VXLAN device and a pod behind a weft agent reach each other', () => {
   let dir = '';
@@ -89,12 +72,8 @@ describe('a kernel VXLAN device and a pod behind a weft agent reach each other',
       ctl: { ns: NS.ctl, address: ADDR.ctl },
       kvx: { ns: NS.kvx, address: ADDR.kvx },
     });
-    writeFileSync(path.join(dir, 'control.yaml'), controlYaml);
-    writeFileSync(path.join(dir, 'cn1.yaml'), agentYaml);
-    const control = start(NS.ctl, ['node', WEFT, 'control', '--config', path.join(dir, 'control.yaml')], 'control');
-    started.push(control);
-    await control.ready(/XMPP on/);
-    const agent = start(NS.cn1, ['node', WEFT, 'agent', '--config', path.join(dir, 'cn1.yaml')], 'agent cn1', true);
+    started.push(await startControl(NS.ctl, dir, controlConfig));
+    const agent = startAgent(NS.cn1, 'cn1', path.join(dir, 'cn1.yaml'), agentConfig);
     started.push(agent);
     await agent.ready(/API on/);
   }, 30_000);

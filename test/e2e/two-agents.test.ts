@@ -12,11 +12,12 @@
  * Root, iproute2, iperf3, ping, dumpcap and tshark are required: missing ones fail the test.
  * The CLI runs from dist/ (`npm test` builds it first).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEFT, agentGet, inNs, makeUnderlay, malformedFrames, must, procs, requireRootAndTools, run, start, stop, tunnelRouteOf, until, weft } from './support/procs.js';
+import { agentYaml, controlYaml, startAgent, startControl } from './support/weft-setup.js';
 
 const P = `wf${process.pid % 100000}`;
 const NS = { fab: `${P}-fab`, ctl: `${P}-ctl`, cn1: `${P}-cn1`, cn2: `${P}-cn2` } as const;
@@ -36,36 +37,9 @@ type Encap = 'MPLSoUDP' | 'MPLSoGRE' | 'VXLAN';
 
 let dir = '';
 
-function controlYaml(): string {
-  return `global:
-  asn: 64512
-  router-id: ${ADDR.ctl}
-  bgp: { address: ${ADDR.ctl}, port: 0 }
-  xmpp: { address: ${ADDR.ctl}, port: 5269 }
-  introspect: { address: 127.0.0.1, port: 0 }
-  rest: { address: 127.0.0.1, port: 0 }
-projects:
-  - name: default-domain:e2e
-vrouters:
-  - { name: cn1, address: ${ADDR.cn1} }
-  - { name: cn2, address: ${ADDR.cn2} }
-virtual-networks:
-  - name: ${VN}
-    id: ${VNI}
-    vxlan-id: ${VNI}
-    subnets: [{ prefix: 10.91.0.0/24 }]
-`;
-}
-
-function agentYaml(name: 'cn1' | 'cn2', encap: Encap): string {
+function agentConfig(name: 'cn1' | 'cn2', encap: Encap): string {
   const order = [encap, ...(['MPLSoUDP', 'MPLSoGRE', 'VXLAN'] as const).filter((e) => e !== encap)];
-  return `name: ${name}
-vhost: { address: ${ADDR[name]} }
-control-nodes: [{ address: ${ADDR.ctl}, port: 5269 }]
-encapsulation: [${order.join(', ')}]
-networks: [{ name: ${INSTANCE}, vxlan-id: ${VNI} }]
-introspect: { address: 127.0.0.1, port: 8085 }
-`;
+  return agentYaml({ name, vhost: ADDR[name], ctl: ADDR.ctl, encap: order, network: { instance: INSTANCE, vxlanId: VNI } });
 }
 
 interface PodJson {
@@ -82,9 +56,8 @@ describe('two weft agents forward pod traffic over the underlay', () => {
     requireRootAndTools(['ip', 'nsenter', 'ping', 'iperf3', 'dumpcap', 'tshark']);
     dir = mkdtempSync(path.join(tmpdir(), `${P}-`));
     makeUnderlay(NS.fab, { cn1: { ns: NS.cn1, address: ADDR.cn1 }, cn2: { ns: NS.cn2, address: ADDR.cn2 }, ctl: { ns: NS.ctl, address: ADDR.ctl } });
-    writeFileSync(path.join(dir, 'control.yaml'), controlYaml());
-    control = start(NS.ctl, ['node', WEFT, 'control', '--config', path.join(dir, 'control.yaml')], 'control');
-    await control.ready(/XMPP on/);
+    const vn = { name: VN, id: VNI, vxlanId: VNI, subnet: '10.91.0.0/24' };
+    control = await startControl(NS.ctl, dir, controlYaml({ ctl: ADDR.ctl, project: 'default-domain:e2e', vrouters: { cn1: ADDR.cn1, cn2: ADDR.cn2 }, vn }));
   });
 
   afterAll(async () => {
@@ -98,9 +71,7 @@ describe('two weft agents forward pod traffic over the underlay', () => {
   for (const encap of ['MPLSoUDP', 'MPLSoGRE', 'VXLAN'] as const) {
     it(`${encap}: pods ping each other and move 100 MB over TCP; tshark reads the underlay cleanly`, async () => {
       const agents = (['cn1', 'cn2'] as const).map((n) => {
-        const file = path.join(dir, `${n}-${encap}.yaml`);
-        writeFileSync(file, agentYaml(n, encap));
-        return start(NS[n], ['node', WEFT, 'agent', '--config', file], `agent ${n}`, true);
+        return startAgent(NS[n], n, path.join(dir, `${n}-${encap}.yaml`), agentConfig(n, encap));
       });
       const logs = () => [control, ...agents].map((x) => x.log()).join('\n');
       let capture: ReturnType<typeof start> | undefined;

@@ -10,12 +10,13 @@
  * `npm run bench:dataplane`. Every namespace and process it made is removed on the way out,
  * on failure and on SIGINT/SIGTERM too.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The e2e helpers, one copy: compiled next to this file under dist/, same relative path.
 import { agentGet, inNs, makeUnderlay, must, procs, run, start, stop, tunnelRouteOf, until } from '../../test/e2e/support/procs.js';
+import { agentYaml, controlYaml, startAgent, startControl } from '../../test/e2e/support/weft-setup.js';
 
 /** The repository root from tools/bench (sources) or dist/tools/bench (compiled). */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -40,30 +41,14 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const FLOWS = Number(process.env['BENCH_FLOWS'] ?? 20000);
 const FLOW_PORT = 7000;
 
-const controlYaml = `global:
-  asn: 64512
-  router-id: ${ADDR.ctl}
-  bgp: { address: ${ADDR.ctl}, port: 0 }
-  xmpp: { address: ${ADDR.ctl}, port: 5269 }
-  introspect: { address: 127.0.0.1, port: 0 }
-  rest: { address: 127.0.0.1, port: 0 }
-projects:
-  - name: default-domain:bench
-vrouters:
-  - { name: cn1, address: ${ADDR.cn1} }
-  - { name: cn2, address: ${ADDR.cn2} }
-virtual-networks:
-  - name: ${VN}
-    id: 5
-    subnets: [{ prefix: 10.91.0.0/24 }]
-`;
+const controlConfig = controlYaml({
+  ctl: ADDR.ctl,
+  project: 'default-domain:bench',
+  vrouters: { cn1: ADDR.cn1, cn2: ADDR.cn2 },
+  vn: { name: VN, id: 5, subnet: '10.91.0.0/24' },
+});
 
-const agentYaml = (name: 'cn1' | 'cn2') => `name: ${name}
-vhost: { address: ${ADDR[name]} }
-control-nodes: [{ address: ${ADDR.ctl}, port: 5269 }]
-encapsulation: [MPLSoUDP, MPLSoGRE, VXLAN]
-introspect: { address: 127.0.0.1, port: 8085 }
-`;
+const agentConfig = (name: 'cn1' | 'cn2') => agentYaml({ name, vhost: ADDR[name], ctl: ADDR.ctl, encap: ['MPLSoUDP', 'MPLSoGRE', 'VXLAN'] });
 
 /**
  * Receiver of the flow test: counts distinct source ports, and times first to last packet so
@@ -174,13 +159,8 @@ async function measure(label: string, a: string, b: string, ipB: string): Promis
 }
 
 async function weftSide(dir: string): Promise<Figures> {
-  writeFileSync(path.join(dir, 'control.yaml'), controlYaml);
-  const control = start(NS.ctl, ['node', WEFT, 'control', '--config', path.join(dir, 'control.yaml')], 'control');
-  await control.ready(/XMPP on/);
-  const agents = (['cn1', 'cn2'] as const).map((n) => {
-    writeFileSync(path.join(dir, `${n}.yaml`), agentYaml(n));
-    return start(NS[n], ['node', WEFT, 'agent', '--config', path.join(dir, `${n}.yaml`)], `agent ${n}`, true);
-  });
+  const control = await startControl(NS.ctl, dir, controlConfig, WEFT);
+  const agents = (['cn1', 'cn2'] as const).map((n) => startAgent(NS[n], n, path.join(dir, `${n}.yaml`), agentConfig(n), WEFT));
   const logs = () => [control, ...agents].map((x) => x.log().slice(-4000)).join('\n');
   try {
     await Promise.all(agents.map((x) => x.ready(/API on/)));
