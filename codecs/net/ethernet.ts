@@ -4,7 +4,7 @@
  */
 import { Reader } from '../util/reader.js';
 import { Writer } from '../util/writer.js';
-import { EMPTY, type Optional } from './types.js';
+import { splitByLength, type Optional } from './types.js';
 
 export const TPID_8021Q = 0x8100;
 export const TPID_8021AD = 0x88a8;
@@ -60,11 +60,7 @@ export function decodeEthernet(buf: Uint8Array, offset = 0, end = buf.length): E
     type = r.u16('ethernet.vlan.etherType');
   }
   if (type > ETHERNET_MAX_LENGTH_FIELD) return { dst, src, tags, etherType: type, payload: r.rest() };
-  if (type <= r.remaining) {
-    const payload = r.bytes(type, 'ethernet.payload');
-    return { dst, src, tags, length: type, payload, trailer: r.rest(), truncated: false };
-  }
-  return { dst, src, tags, length: type, payload: r.rest(), trailer: EMPTY, truncated: true };
+  return { dst, src, tags, length: type, ...splitByLength(r, type, 'ethernet.payload') };
 }
 
 export function encodeEthernet(f: EthernetInput): Uint8Array {

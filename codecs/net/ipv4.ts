@@ -2,7 +2,7 @@
 import { onesSum, internetChecksum } from '../util/checksum.js';
 import { Reader } from '../util/reader.js';
 import { Writer } from '../util/writer.js';
-import { EMPTY, type Optional } from './types.js';
+import { EMPTY, readKindLengthOptions, splitByLength, type Optional } from './types.js';
 
 export const Ipv4OptionType = {
   EOL: 0,
@@ -114,17 +114,7 @@ export function decodeIpv4(buf: Uint8Array, offset = 0, end = buf.length): Ipv4P
   const optionList = hl > 20 ? parseIpv4Options(buf, optStart, optStart + hl - 20) : [];
   const checksumOk = onesSum(buf, start, start + hl) === 0xffff;
   const want = totalLength - hl;
-  let payload: Uint8Array;
-  let trailer: Uint8Array;
-  let truncated = false;
-  if (want <= r.remaining) {
-    payload = r.bytes(want, 'ipv4.payload');
-    trailer = r.rest();
-  } else {
-    payload = r.rest();
-    trailer = EMPTY;
-    truncated = true;
-  }
+  const { payload, trailer, truncated } = splitByLength(r, want, 'ipv4.payload');
   return {
     ihl,
     dscp: tos >>> 2,
@@ -151,27 +141,8 @@ export function decodeIpv4(buf: Uint8Array, offset = 0, end = buf.length): Ipv4P
 
 /** Parse the option area `buf[start..end)`; offsets in errors are absolute. */
 export function parseIpv4Options(buf: Uint8Array, start: number, end: number): Ipv4Option[] {
-  const list: Ipv4Option[] = [];
-  const r = new Reader(buf, start, end);
-  while (!r.atEnd()) {
-    const at = r.pos;
-    const kind = r.u8('ipv4.options.kind');
-    if (kind === Ipv4OptionType.EOL) {
-      // What follows EOL is padding, kept only in the raw bytes.
-      list.push({ type: 'eol' });
-      break;
-    }
-    if (kind === Ipv4OptionType.NOP) {
-      list.push({ type: 'nop' });
-      continue;
-    }
-    const field = `ipv4.options[${list.length}].length`;
-    const length = r.u8(field);
-    if (length < 2) r.fail(field, `option length ${length} is below 2`, undefined, at + 1);
-    const body = r.sub(length - 2, field);
-    list.push(parseOption(kind, length, body));
-  }
-  return list;
+  // What follows EOL is padding, kept only in the raw bytes.
+  return readKindLengthOptions<Ipv4Option>(new Reader(buf, start, end), 'ipv4', { type: 'eol' }, { type: 'nop' }, parseOption);
 }
 
 function parseOption(kind: number, length: number, r: Reader): Ipv4Option {

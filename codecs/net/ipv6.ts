@@ -1,7 +1,7 @@
 /** IPv6 fixed header (RFC 8200). Extension headers stay in the payload, named by nextHeader. */
 import { Reader } from '../util/reader.js';
 import { Writer } from '../util/writer.js';
-import { EMPTY, type Optional } from './types.js';
+import { EMPTY, splitByLength, type Optional } from './types.js';
 
 export interface Ipv6Packet {
   trafficClass: number;
@@ -34,17 +34,7 @@ export function decodeIpv6(buf: Uint8Array, offset = 0, end = buf.length): Ipv6P
   const hopLimit = r.u8('ipv6.hopLimit');
   const src = r.ipv6('ipv6.src');
   const dst = r.ipv6('ipv6.dst');
-  let payload: Uint8Array;
-  let trailer: Uint8Array;
-  let truncated = false;
-  if (payloadLength <= r.remaining) {
-    payload = r.bytes(payloadLength, 'ipv6.payload');
-    trailer = r.rest();
-  } else {
-    payload = r.rest();
-    trailer = EMPTY;
-    truncated = true;
-  }
+  const { payload, trailer, truncated } = splitByLength(r, payloadLength, 'ipv6.payload');
   return {
     trafficClass: (w0 >>> 20) & 0xff,
     flowLabel: w0 & 0xfffff,

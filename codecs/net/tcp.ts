@@ -2,7 +2,7 @@
 import { Reader } from '../util/reader.js';
 import { Writer } from '../util/writer.js';
 import { transportChecksum, transportChecksumOk, type IpAddress } from './transport-checksum.js';
-import { EMPTY, type Optional } from './types.js';
+import { EMPTY, readKindLengthOptions, type Optional } from './types.js';
 
 const PROTO_TCP = 6;
 
@@ -120,24 +120,7 @@ export function decodeTcp(buf: Uint8Array, offset = 0, end = buf.length): TcpSeg
 
 /** Reads options until EOL or the end of the window; what is left there is padding. */
 function parseTcpOptions(r: Reader): TcpOption[] {
-  const list: TcpOption[] = [];
-  while (!r.atEnd()) {
-    const at = r.pos;
-    const kind = r.u8('tcp.options.kind');
-    if (kind === TcpOptionKind.EOL) {
-      list.push({ type: 'eol' });
-      break;
-    }
-    if (kind === TcpOptionKind.NOP) {
-      list.push({ type: 'nop' });
-      continue;
-    }
-    const field = `tcp.options[${list.length}].length`;
-    const length = r.u8(field);
-    if (length < 2) r.fail(field, `option length ${length} is below 2`, undefined, at + 1);
-    list.push(parseOption(kind, r.sub(length - 2, field)));
-  }
-  return list;
+  return readKindLengthOptions<TcpOption>(r, 'tcp', { type: 'eol' }, { type: 'nop' }, (kind, _length, body) => parseOption(kind, body));
 }
 
 function parseOption(kind: number, r: Reader): TcpOption {
