@@ -1,3 +1,4 @@
+import type { AgentView } from '../config/agent-view.js';
 import type { TunnelEncap } from '../vrouter/nexthop.js';
 import { VRouter, type VRouterOptions } from '../vrouter/router.js';
 import type { Vif } from '../vrouter/vif.js';
@@ -99,6 +100,8 @@ export class Agent {
   private readonly pods = new Map<string, PodInfo>();
   private nextVrf = 1;
   private started = false;
+  /** Called with the whole configuration view whenever the config control node pushes a change. */
+  onView: ((view: AgentView) => void) | undefined;
 
   constructor(config: AgentConfig) {
     if (config.controlNodes.length > 2) throw new RangeError('an agent talks to at most two control nodes');
@@ -263,6 +266,10 @@ export class Agent {
         break;
       case 'sweep-stale':
         this.routes.sweepStale(cn);
+        break;
+      case 'config':
+        // Only the first control node is the config source (dialect notes 1); a second one's pushes are the same model.
+        if (cn === this.cns[0]?.id) this.onView?.(e.view);
         break;
       case 'established':
       case 'ignored':

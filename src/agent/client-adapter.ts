@@ -17,7 +17,7 @@ export interface ControlNodeAddress {
 }
 
 /** The actions the client's owner handles. */
-export type ClientEvent = Extract<ClientAction, { type: 'established' | 'routes' | 'down' | 'sweep-stale' | 'ignored' }>;
+export type ClientEvent = Extract<ClientAction, { type: 'established' | 'routes' | 'config' | 'down' | 'sweep-stale' | 'ignored' }>;
 
 /** setTimeout holds at most 2^31-1 ms; longer timers are re-armed by the client, which checks the time. */
 const MAX_TIMER_MS = 0x7fffffff;

@@ -1,3 +1,4 @@
+import type { AgentView } from '../config/agent-view.js';
 import { DecodeError } from '../../codecs/util/errors.js';
 import {
   KEEPALIVE,
@@ -93,6 +94,8 @@ export type ClientAction =
   | { type: 'disconnect' }
   | { type: 'established' }
   | { type: 'routes'; events: RouteEvent[] }
+  /** The configuration this CN pushed (config IQs, dialect notes 15), merged: the agent's whole view. */
+  | { type: 'config'; view: AgentView }
   /** The session this CN's routes came from is gone: keep them, stale. */
   | { type: 'down'; reason: DownReason; error?: StreamError; detail?: string }
   /** Remove this CN's routes still stale. */

@@ -148,6 +148,12 @@ export const portSchema = object({
   vrouter: required(simpleName),
   'security-groups': withDefault(list(int(1, 0xffffffff)), () => []),
   tags: withDefault(list(string({ minLength: 1, maxLength: 128 })), () => []),
+  /** The pod (virtual machine) the port belongs to: one network namespace per pod. */
+  pod: optional(simpleName),
+  /** The pod's interface name (eth0, eth1, ...); default by the order of the pod's ports. */
+  interface: optional(textOf('an interface name like eth1', (s) => (/^[a-z][a-z0-9]{0,14}$/.test(s) ? s : undefined))),
+  /** Path preference of every route of the port (its IP, floating IPs, VIPs): 200 active, 100 standby. */
+  'local-preference': optional(int(1, 0xffffffff)),
 });
 
 export const floatingIpPoolSchema = object({
