@@ -52,6 +52,26 @@ export interface PodPort {
   securityGroups?: number[];
   /** Default the network's VN (the instance name without its last part). */
   virtualNetwork?: string;
+  /** Path preference of the published route (default: the client's, 200). */
+  localPreference?: number;
+  /** Tag ids published with the route (firewall endpoints elsewhere match on them). */
+  tags?: number[];
+}
+
+/**
+ * An address of a local port's interface besides its own, in some routing instance: a
+ * floating IP (in the FIP network) or a service VIP (in the service network). Traffic to it
+ * goes to the port's Encap next hop, and it is published with the port's label.
+ */
+export interface PortRoute {
+  instance: string;
+  /** `a.b.c.d/32`. */
+  prefix: string;
+  /** The PodPort name. */
+  port: string;
+  virtualNetwork: string;
+  localPreference?: number;
+  tags?: number[];
 }
 
 export interface PodInfo {
@@ -98,6 +118,10 @@ export class Agent {
   private readonly cns: Cn[] = [];
   private readonly vrfByName = new Map<string, number>();
   private readonly pods = new Map<string, PodInfo>();
+  private readonly portRoutesByKey = new Map<string, { route: PortRoute; vrf: number; nh: number; label: number }>();
+  private readonly podWatchers = new Set<(name: string, info: PodInfo | undefined) => void>();
+  /** VXLAN ids of networks from the control node's view (the file's networkVnis win). */
+  private viewVnis: ReadonlyMap<string, number> = new Map();
   private nextVrf = 1;
   private started = false;
   /** Called with the whole configuration view whenever the config control node pushes a change. */
@@ -129,6 +153,8 @@ export class Agent {
         vhostIp: config.vhostIp,
         ...(config.vhostMac ? { vhostMac: config.vhostMac } : {}),
         encapPriority,
+        // The first control node is the config source (dialect notes 1): only it gets the config subscribe.
+        configSubscribe: this.cns.length === 0,
       });
       const adapter = new XmppClientAdapter(client, address, (e) => this.onClientEvent(id, e), config.now);
       this.cns.push({ id, client, adapter });
@@ -172,10 +198,22 @@ export class Agent {
     return index;
   }
 
-  /** The configured VXLAN id of a network (routing-instance name). */
+  /** The configured VXLAN id of a network (routing-instance name): the file's, else the view's. */
   vniOf(instance: string | undefined): number | undefined {
+    if (instance === undefined) return undefined;
     const m = this.config.networkVnis;
-    return m && instance !== undefined && Object.prototype.hasOwnProperty.call(m, instance) ? m[instance] : undefined;
+    if (m && Object.prototype.hasOwnProperty.call(m, instance)) return m[instance];
+    return this.viewVnis.get(instance);
+  }
+
+  /** VXLAN ids by routing instance as the control node's view gives them; the VNI table follows. */
+  setViewVnis(vnis: ReadonlyMap<string, number>): void {
+    this.viewVnis = new Map(vnis);
+    for (const [instance, vrf] of this.vrfByName) {
+      const vni = this.vniOf(instance);
+      for (const v of this.router.vnis.list()) if (v.vrf === vrf && v.vni !== vni) this.router.vnis.delete(v.vni);
+      if (vni !== undefined) this.router.vnis.set(vni, vrf);
+    }
   }
 
   vrfOf(instance: string): number | undefined {
@@ -187,6 +225,7 @@ export class Agent {
     const index = this.vrfByName.get(instance);
     if (index === undefined) return;
     for (const p of this.pods.values()) if (p.vrf === index) throw new Error(`port ${p.port.name} is still in ${instance}`);
+    for (const r of [...this.portRoutesByKey.values()]) if (r.vrf === index) this.removePortRoute(r.route.instance, r.route.prefix);
     for (const c of this.cns) c.adapter.run(c.client.unsubscribe(instance));
     this.routes.dropVrf(index);
     this.vrfByName.delete(instance);
@@ -210,8 +249,8 @@ export class Agent {
     const info: PodInfo = { port, vif, vrf, nh: nh.id, label };
     this.pods.set(port.name, info);
     this.routes.addLocal(vrf, `${port.ip}/32`, nh.id, label);
-    const route = this.localRoute(info);
-    for (const c of this.cns) c.adapter.run(c.client.publish(route));
+    this.publish(this.localRoute(info));
+    for (const w of this.podWatchers) w(port.name, info);
     return info;
   }
 
@@ -219,9 +258,11 @@ export class Agent {
   removePod(name: string): boolean {
     const p = this.pods.get(name);
     if (!p) return false;
+    // Its other addresses lead to the interface that goes now.
+    for (const r of [...this.portRoutesByKey.values()]) if (r.route.port === name) this.removePortRoute(r.route.instance, r.route.prefix);
     this.pods.delete(name);
     const prefix = `${p.port.ip}/32`;
-    for (const c of this.cns) c.adapter.run(c.client.withdraw(p.port.network, prefix));
+    this.withdraw(p.port.network, prefix);
     const table = this.router.vrfs.get(p.vrf)?.routes;
     if (table?.get(prefix)?.nh === p.nh) table.delete(prefix);
     this.router.mpls.free(p.label);
@@ -232,7 +273,78 @@ export class Agent {
       if (e.keyNh === p.nh && this.router.flows.get(e.index)) this.router.flows.removePair(e);
     }
     this.routes.removeLocal(p.vrf, prefix);
+    for (const w of this.podWatchers) w(name, undefined);
     return true;
+  }
+
+  /** Calls `fn(name, info)` after a pod port is added, `fn(name, undefined)` after one is removed; returns the unwatch. */
+  watchPods(fn: (name: string, info: PodInfo | undefined) => void): () => void {
+    this.podWatchers.add(fn);
+    return () => this.podWatchers.delete(fn);
+  }
+
+  /** Changes what a pod port's route is published with; re-published only when it changed. */
+  setPortAttributes(name: string, attrs: Pick<PodPort, 'localPreference' | 'tags'>): boolean {
+    const p = this.pods.get(name);
+    if (!p) return false;
+    if (p.port.localPreference === attrs.localPreference && sameJson(p.port.tags, attrs.tags)) return false;
+    const port: PodPort = { ...p.port };
+    delete port.localPreference;
+    delete port.tags;
+    if (attrs.localPreference !== undefined) port.localPreference = attrs.localPreference;
+    if (attrs.tags !== undefined) port.tags = [...attrs.tags];
+    p.port = port;
+    this.publish(this.localRoute(p));
+    return true;
+  }
+
+  /**
+   * Routes `r.prefix` in `r.instance` (joined if new) to the port's interface and publishes it
+   * with the port's label; replaces what was there for that prefix. False while the port has
+   * no pod.
+   */
+  addPortRoute(r: PortRoute): boolean {
+    const p = this.pods.get(r.port);
+    if (!p) return false;
+    const k = `${r.instance}\u0000${r.prefix}`;
+    const have = this.portRoutesByKey.get(k);
+    if (have && sameJson(have.route, r) && have.nh === p.nh) return true;
+    if (have) this.removePortRoute(r.instance, r.prefix);
+    const vrf = this.addNetwork(r.instance);
+    this.router.vrfs.ensure(vrf).routes.add({ prefix: r.prefix, nh: p.nh, label: p.label, proxyArp: true });
+    this.routes.addLocal(vrf, r.prefix, p.nh, p.label);
+    this.portRoutesByKey.set(k, { route: { ...r }, vrf, nh: p.nh, label: p.label });
+    this.publish({
+      vrf: r.instance,
+      prefix: r.prefix,
+      label: p.label,
+      virtualNetwork: r.virtualNetwork,
+      ...(r.localPreference !== undefined ? { localPreference: r.localPreference } : {}),
+      ...(r.tags ? { tags: [...r.tags] } : {}),
+    });
+    return true;
+  }
+
+  /** Withdraws a port route and takes it out of its VRF (a remote path for it may take over). */
+  removePortRoute(instance: string, prefix: string): boolean {
+    const k = `${instance}\u0000${prefix}`;
+    const have = this.portRoutesByKey.get(k);
+    if (!have) return false;
+    this.portRoutesByKey.delete(k);
+    this.withdraw(instance, prefix);
+    const table = this.router.vrfs.get(have.vrf)?.routes;
+    if (table?.get(prefix)?.nh === have.nh) table.delete(prefix);
+    this.routes.removeLocal(have.vrf, prefix);
+    return true;
+  }
+
+  portRoutes(): PortRoute[] {
+    return [...this.portRoutesByKey.values()].map((r) => ({ ...r.route }));
+  }
+
+  /** What this agent asks its control nodes to hold (the same list for each; replayed on every new session). */
+  publishedRoutes(): LocalRoute[] {
+    return this.cns[0]?.client.localRoutes() ?? [];
   }
 
   pod(name: string): PodInfo | undefined {
@@ -250,7 +362,18 @@ export class Agent {
       label: p.label,
       virtualNetwork: p.port.virtualNetwork ?? virtualNetworkOfInstance(p.port.network),
       ...(p.port.securityGroups ? { securityGroups: p.port.securityGroups } : {}),
+      ...(p.port.localPreference !== undefined ? { localPreference: p.port.localPreference } : {}),
+      ...(p.port.tags ? { tags: p.port.tags } : {}),
     };
+  }
+
+  // The clients keep these and replay them on every new session: reconnects need nothing here.
+  private publish(route: LocalRoute): void {
+    for (const c of this.cns) c.adapter.run(c.client.publish(route));
+  }
+
+  private withdraw(instance: string, prefix: string): void {
+    for (const c of this.cns) c.adapter.run(c.client.withdraw(instance, prefix));
   }
 
   private onClientEvent(cn: string, e: ClientEvent): void {
@@ -276,4 +399,8 @@ export class Agent {
         break;
     }
   }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,4 +1,4 @@
-import type { AgentView } from '../config/agent-view.js';
+import { emptyAgentView, type AgentView } from '../config/agent-view.js';
 import { DecodeError } from '../../codecs/util/errors.js';
 import {
   KEEPALIVE,
@@ -6,6 +6,10 @@ import {
   agentEor,
   agentEorIqs,
   agentStreamOpen,
+  applyConfigChange,
+  configNodeRef,
+  configSubscribe,
+  decodeConfigIq,
   decodeFrame,
   encodeStanza,
   encodeStreamOpen,
@@ -14,6 +18,10 @@ import {
   routeSubscribe,
   unicastEntry,
   unicastNextHop,
+  viewNodes,
+  type ConfigChange,
+  type ConfigIq,
+  type ConfigNodeRef,
   type EventMessage,
   type Stanza,
   type StreamError,
@@ -31,13 +39,20 @@ import type { TunnelEncap } from '../vrouter/nexthop.js';
  * control node to know (routing-instance subscriptions, local routes) and replays it on every
  * new session, and it owns the reconnect back-off. Dialect notes: identities 1, framing 2,
  * negotiation 3.1, timers 4, sequence 5, subscribe 8.2, publish + collection 8.3, agent EoR
- * 8.5, route items and retracts 10.1, CN EoR 10.2, how items are consumed 10.3.
+ * 8.5, route items and retracts 10.1, CN EoR 10.2, how items are consumed 10.3, config
+ * subscription 8.1 and config IQs 15.
  *
  * Routes received are not interpreted here beyond parsing: they go out as `routes` actions
  * for route-sync. Graceful restart on the agent side is signalled, not done, here: `down`
  * (this CN's routes become stale, keep forwarding on them), then `sweep-stale` once the new
  * session's CN end-of-RIB arrives, or its fallback timer expires, or the long-lived stale
  * timer expires while the CN stays away.
+ *
+ * Config is held the same way: the view survives a lost session, a new session's pushes are
+ * merged into it (so nothing the agent runs disappears while the CN resends), and what the new
+ * session did not resend by the time its routes are swept is dropped then. The dialect has no
+ * end-of-config marker (section 5); the CN's end-of-RIB, which weft's CN sends only after the
+ * whole view, stands in for one.
  */
 
 export type ClientTimer = 'connect' | 'hold' | 'keepalive' | 'eor-rx' | 'stale';
@@ -146,6 +161,11 @@ export interface AgentClientOptions {
   /** [0, 1) random source for the back-off jitter (tests pass a fixed one). */
   random?: () => number;
   maxUnitBytes?: number;
+  /**
+   * Send the config subscription (section 5 step 5; default true). Only the agent's config
+   * control node (the first of its list, section 1) should; the agent sets false for the others.
+   */
+  configSubscribe?: boolean;
 }
 
 /** kConnectInterval: the back-off cap in seconds ([C:src/xmpp/xmpp_state_machine.h]). */
@@ -173,6 +193,15 @@ const DEFAULT_STALE_MS = 2_592_000_000;
 
 const utf8 = new TextEncoder();
 
+function configKey(n: { type: string; name: string }): string {
+  return `${n.type}\u0000${n.name}`;
+}
+
+/** Type and name of every object of a view. */
+function viewNodesOf(v: AgentView): ConfigNodeRef[] {
+  return viewNodes(v).map(configNodeRef);
+}
+
 function routeKey(vrf: string, prefix: string): string {
   return `${vrf}\u0000${prefix}`;
 }
@@ -191,6 +220,10 @@ export function canonicalIpv4Prefix(text: string): string | undefined {
 export class AgentXmppClient {
   readonly agent: string;
   private readonly opts: Required<Omit<AgentClientOptions, 'vhostMac' | 'subcluster'>> & { vhostMac: string; subcluster: string };
+  /** The config pushed by this CN, merged (section 15). */
+  private view: AgentView;
+  /** Nodes this session has (re)sent, while objects of an earlier session wait for the sweep. */
+  private configFresh: Set<string> | undefined;
   private stateValue: ClientState = 'idle';
   private framer: XmppFramer;
   /** Routing instances the agent wants, with their instance ids (= local VRF index). */
@@ -225,7 +258,9 @@ export class AgentXmppClient {
       reconnectDelay: options.reconnectDelay ?? ((a) => reconnectDelayMs(a, random)),
       random,
       maxUnitBytes: options.maxUnitBytes ?? 1 << 20,
+      configSubscribe: options.configSubscribe ?? true,
     };
+    this.view = emptyAgentView(options.agent, '');
     this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
   }
 
@@ -245,6 +280,11 @@ export class AgentXmppClient {
   /** Sessions established so far. */
   get sessionCount(): number {
     return this.sessions;
+  }
+
+  /** The configuration this CN pushed, merged so far. */
+  get configView(): AgentView {
+    return this.view;
   }
 
   subscriptions(): ReadonlyMap<string, number> {
@@ -492,8 +532,13 @@ export class AgentXmppClient {
         if (!s.to?.includes('bgp-peer')) out.push({ type: 'ignored', what: `message to ${s.to ?? '(none)'}` });
         else this.consume(s, out, events);
         return true;
+      case 'config':
+        if (s.type !== 'set' || !s.to?.includes('config')) {
+          out.push({ type: 'ignored', what: `config iq type ${s.type ?? '(none)'} to ${s.to ?? '(none)'}` });
+          return true;
+        }
+        return this.configIq(s, out, events, now);
       default:
-        // Config IQs, other messages: the IFMap side is not this client's.
         out.push({ type: 'ignored', what: s.kind });
         return true;
     }
@@ -547,6 +592,40 @@ export class AgentXmppClient {
     }
   }
 
+  /** Section 15: merge the IQ into the view and hand the whole view on. Returns false when it did not decode. */
+  private configIq(s: ConfigIq, out: ClientAction[], events: RouteEvent[], now: number): boolean {
+    let change: ConfigChange;
+    try {
+      change = decodeConfigIq(s);
+    } catch (e) {
+      // As any CN stanza this side cannot read: the session goes, the view stays.
+      this.flushEvents(out, events);
+      this.protocolError(out, now, e);
+      return false;
+    }
+    // Route events before it stay before it.
+    this.flushEvents(out, events);
+    this.view = applyConfigChange(this.view, change);
+    if (this.configFresh) {
+      for (const n of change.update) this.configFresh.add(configKey(configNodeRef(n)));
+      for (const r of change.delete) this.configFresh.delete(configKey(r));
+    }
+    out.push({ type: 'config', view: this.view });
+    return true;
+  }
+
+  /** Objects of an earlier session the current one did not resend: gone from the model meanwhile. */
+  private sweepConfig(out: ClientAction[]): void {
+    const fresh = this.configFresh;
+    this.configFresh = undefined;
+    if (!fresh) return;
+    const stale: ConfigChange = { update: [], delete: [] };
+    for (const n of viewNodesOf(this.view)) if (n.type !== 'virtual-router' && !fresh.has(configKey(n))) stale.delete.push(n);
+    if (stale.delete.length === 0) return;
+    this.view = applyConfigChange(this.view, stale);
+    out.push({ type: 'config', view: this.view });
+  }
+
   private flushEvents(out: ClientAction[], events: RouteEvent[]): void {
     if (events.length) out.push({ type: 'routes', events: events.splice(0) });
   }
@@ -561,6 +640,11 @@ export class AgentXmppClient {
     this.arm(out, 'keepalive', this.opts.keepaliveMs);
     this.arm(out, 'eor-rx', this.opts.eorRxFallbackMs);
     out.push({ type: 'established' });
+    // Step 5: config before the routing instances (the real agent learns them from it).
+    if (this.opts.configSubscribe) {
+      this.configFresh = new Set();
+      this.sendStanza(out, configSubscribe(this.agent));
+    }
     for (const [vrf, id] of this.subs) this.sendSubscribe(out, vrf, id, false);
     for (const r of this.routes.values()) this.sendRoute(out, r, true);
     const form = this.opts.eorForm;
@@ -607,6 +691,8 @@ export class AgentXmppClient {
   }
 
   private sweep(out: ClientAction[], reason: SweepReason): void {
+    // The new session's config is complete by its end-of-RIB (or the fallback for it).
+    if (reason !== 'stale-timeout') this.sweepConfig(out);
     this.staleSince = undefined;
     this.cancel(out, 'stale');
     out.push({ type: 'sweep-stale', reason });

@@ -1,6 +1,7 @@
 /**
- * The whole control node from a configuration model: BGP speaker, XMPP server for agents,
- * routing instances between them, the BGP introspect API and the model's REST API.
+ * The whole control node from a configuration model: BGP speaker, XMPP server for agents
+ * (routes both ways, each agent's slice of the model pushed down as config), routing instances
+ * between them, the BGP introspect API and the model's REST API.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import type { BgpRouterConfig, ControlModel } from '../config/control-model.js';
 import { formatIssue } from '../config/issues.js';
 import { startIntrospect, type IntrospectServer } from '../introspect/server.js';
 import { Speaker, type NeighborConfig } from '../bgp/speaker.js';
+import { agentViewOf } from './agent-config.js';
 import { changeModel, findObject, isObjectType, objectsOf, toDocument, type ModelChange } from './config-model.js';
 import { InstanceRouteHub } from './instance-routes.js';
 import { RoutingInstances } from './routing-instances.js';
@@ -68,6 +70,8 @@ export class ControlNode {
       port: g.xmpp.port,
       holdTimeMs: g.xmpp.holdTime * 1000,
       ...(g.xmpp.gracefulRestart !== undefined ? { gracefulRestart: { staleTimeMs: g.xmpp.gracefulRestart * 1000 } } : {}),
+      // Read at each subscription and push: always the current model.
+      config: { viewOf: (vrouter) => agentViewOf(this.model, vrouter) },
       ...opts.xmpp,
     });
     this.instances = new RoutingInstances({ hub: this.hub, store: this.speaker.store, speaker: this.speaker, scheduleFlush: () => this.xmpp.scheduleFlush() });
@@ -132,6 +136,7 @@ export class ControlNode {
     this.model = r.model;
     this.instances.apply(r.model);
     if (c.type === 'bgp-routers') this.syncNeighbors(before);
+    this.xmpp.pushConfig();
     return r;
   }
 

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { StreamError } from '../../../codecs/xmpp/index.js';
+import type { AgentView } from '../../config/agent-view.js';
+import { diffViews, fullView } from '../agent-config.js';
 import { xmppSource, type XmppSource } from '../../rib/path.js';
 import type { RouteHub, RouteSubscriber, RouteUpdate, UnicastFamily } from '../route-hub.js';
 import { AgentSession, type AgentSessionOptions, type CloseReason, type SessionAction, type SessionTimer } from './session.js';
@@ -12,7 +14,16 @@ import { AgentSession, type AgentSessionOptions, type CloseReason, type SessionA
  * but their `<items>` bytes are shared with every other subscriber (session.ts), so what it
  * holds is mostly references; pausing the publishers for one slow reader would let any agent
  * stall all the others.
+ *
+ * Config (dialect notes 8.1, 15): an agent's config subscription gets the whole view of its
+ * vrouter from `config.viewOf`, and `pushConfig()` (called when the model changed) sends each
+ * subscribed session the difference from what it was last sent.
  */
+
+/** Where the server gets the agents' config views (node.ts: the model's agentViewOf). */
+export interface ConfigSource {
+  viewOf(vrouter: string): AgentView;
+}
 
 export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost'> {
   hub: RouteHub;
@@ -29,6 +40,8 @@ export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost
   gracefulRestart?: { staleTimeMs: number };
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
+  /** Absent: config subscriptions are accepted and nothing is pushed. */
+  config?: ConfigSource;
 }
 
 export interface SessionDownEvent {
@@ -57,6 +70,8 @@ class Connection implements RouteSubscriber {
   sourceValue: XmppSource | undefined;
   /** Registered with the hub under its agent name. */
   registered = false;
+  /** The config view last sent (set once the agent subscribed to its vrouter's config). */
+  configView: AgentView | undefined;
   ended = false;
 
   constructor(
@@ -127,6 +142,12 @@ class Connection implements RouteSubscriber {
       case 'end-of-rib':
         if (this.registered) this.server.endOfRib(this);
         break;
+      case 'config-subscribe':
+        if (this.registered) this.server.configSubscribe(this, a.vrouter);
+        break;
+      case 'config-unsubscribe':
+        this.configView = undefined;
+        break;
       case 'ignored':
         break;
       case 'close':
@@ -168,7 +189,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     this.options = options;
     this.hub = options.hub;
     this.now = options.now ?? (() => performance.now());
-    const { hub: _hub, host: _host, port: _port, gracefulRestart: _gr, now: _now, ...session } = options;
+    const { hub: _hub, host: _host, port: _port, gracefulRestart: _gr, now: _now, config: _config, ...session } = options;
     this.sessionOptions = { ...session, serverHost: options.serverHost ?? 'weft-control' };
     this.netServer = net.createServer((socket) => this.accept(socket));
   }
@@ -250,6 +271,34 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     c.registered = true;
     this.agents.set(agent, c);
     this.emit('established', { agent, remoteAddress: c.remoteAddress });
+  }
+
+  /** A new config subscription: the vrouter's whole view, at once, ahead of anything queued after it. */
+  configSubscribe(c: Connection, vrouter: string): void {
+    const source = this.options.config;
+    if (!source) return;
+    const view = source.viewOf(vrouter);
+    c.configView = view;
+    c.run(c.session.sendConfig(fullView(view)));
+  }
+
+  /**
+   * The model changed: send every config-subscribed session what changed in its view. Views
+   * are computed once per vrouter per call.
+   */
+  pushConfig(): void {
+    const source = this.options.config;
+    if (!source) return;
+    const views = new Map<string, AgentView>();
+    for (const c of this.connections) {
+      const vr = c.session.configVrouter;
+      if (!c.registered || c.ended || !c.configView || vr === undefined) continue;
+      let now = views.get(vr);
+      if (!now) views.set(vr, (now = source.viewOf(vr)));
+      const change = diffViews(c.configView, now);
+      c.configView = now;
+      if (change.update.length || change.delete.length) c.run(c.session.sendConfig(change));
+    }
   }
 
   endOfRib(c: Connection): void {

@@ -2,6 +2,8 @@ import { DecodeError } from '../../../codecs/util/errors.js';
 import {
   CONTROL_NODE_JID,
   XmppFramer,
+  configIqs,
+  decodeConfigSubscribe,
   decodeFrame,
   encodeStanza,
   encodeStreamOpen,
@@ -14,6 +16,8 @@ import {
   streamError,
   streamErrorFor,
   type CollectionIq,
+  type ConfigChange,
+  type Iq,
   type PublishItem,
   type PublishIq,
   type Stanza,
@@ -35,7 +39,8 @@ import { ProtocolViolation, violation } from './violation.js';
  *
  * Dialect notes: negotiation 3.1 (plain only: TLS, 3.2, is a later job and STARTTLS is refused),
  * timers 4, sequence 5, subscriptions 8.2, publish + collection pairing 2.7 / 8.3, agent EoR
- * 8.5, items and retracts 10.1 (reflected to the sender too), CN EoR 10.2.
+ * 8.5, items and retracts 10.1 (reflected to the sender too), CN EoR 10.2, config subscription
+ * 8.1 and config IQs 15 (the view itself comes from the adapter through `sendConfig`).
  *
  * Where the real CN asserts or silently drops, this session sends an RFC 6120 stream error
  * and closes, and only this session:
@@ -43,7 +48,9 @@ import { ProtocolViolation, violation } from './violation.js';
  *     unsupported-encoding / policy-violation (oversized unit)
  *   bad-format           well-formed but unusable: unknown family, bad prefix / next hop /
  *                        label / instance-id, missing instance-id, several next hops, an IQ
- *                        to bgp-peer with no known pubsub action, a second stream header
+ *                        to bgp-peer with no known pubsub action, a second stream header, a
+ *                        config subscription to a node other than `virtual-router:
+ *                        default-global-system-config:<name>` or `virtual-machine:<uuid>`
  *   policy-violation     the dialect's ordering rules: publish without subscription, duplicate
  *                        subscribe, unsubscribe without subscription, collection without
  *                        publish, publish not followed by its collection, collection naming
@@ -56,8 +63,10 @@ import { ProtocolViolation, violation } from './violation.js';
  *   invalid-from         a stanza whose `from` is not the agent
  *   unsupported-stanza-type  `<presence>`, TLS negotiation elements, event items from an agent
  *   connection-timeout   nothing received for the hold time
- * Things the CN ignores (IQs other than `set`, IQs for the config module, families known but
- * not routed yet such as EVPN) are reported as `ignored` and change nothing.
+ * Things the CN ignores (IQs other than `set`, config IQs other than (un)subscriptions, a
+ * second virtual-router subscription, virtual-machine subscriptions (weft pushes the ports
+ * with their vrouter), families known but not routed yet such as EVPN) are reported as
+ * `ignored` and change nothing, as the real CN's IFMap module does ([C:src/ifmap/ifmap_xmpp.cc]).
  */
 
 export type SessionTimer = 'open' | 'hold' | 'keepalive' | 'eor';
@@ -91,6 +100,9 @@ export type SessionAction =
   | { type: 'unsubscribe'; instance: string }
   | { type: 'publish'; instance: string; family: UnicastFamily; route: AgentRoute }
   | { type: 'withdraw'; instance: string; family: UnicastFamily; prefix: string }
+  /** Push this vrouter's config view: `sendConfig` with all of it now, its changes later. */
+  | { type: 'config-subscribe'; vrouter: string }
+  | { type: 'config-unsubscribe'; vrouter: string }
   /** The agent's end-of-RIB, in either form (message, or empty publish + empty collection). */
   | { type: 'end-of-rib' }
   | { type: 'ignored'; what: string }
@@ -219,6 +231,8 @@ export class AgentSession {
   private stateValue: SessionState = 'await-open';
   private agentName: string | undefined;
   private readonly subs = new Map<string, Subscription>();
+  /** The vrouter whose config this agent subscribed to (section 8.1). */
+  private configVr: string | undefined;
   /** A publish waiting for its collection (section 2.7). */
   private held: PublishIq | undefined;
   private readonly armed = new Set<SessionTimer>();
@@ -259,6 +273,11 @@ export class AgentSession {
   /** Instances subscribed, with their instance-ids. */
   subscriptions(): ReadonlyMap<string, Readonly<Subscription>> {
     return this.subs;
+  }
+
+  /** The vrouter whose config the agent subscribed to, if it did. */
+  get configVrouter(): string | undefined {
+    return this.configVr;
   }
 
   get endOfRibSent(): boolean {
@@ -356,6 +375,19 @@ export class AgentSession {
     return out;
   }
 
+  /**
+   * Config nodes for the subscribed vrouter (section 15), as IQs of at most 64 nodes with the
+   * CN's XML declaration. Whole stanzas between whole route messages: nothing of the route
+   * stream is held back or cut. Nothing without a config subscription.
+   */
+  sendConfig(change: ConfigChange): SessionAction[] {
+    const out: SessionAction[] = [];
+    const vr = this.configVr;
+    if (this.stateValue !== 'established' || vr === undefined) return out;
+    for (const iq of configIqs(vr, change)) out.push({ type: 'send', bytes: utf8.encode(encodeStanza(iq, { declaration: true })) });
+    return out;
+  }
+
   /** Send the CN end-of-RIB now instead of waiting for the quiet period. */
   sendEndOfRibNow(now: number): SessionAction[] {
     const out: SessionAction[] = [];
@@ -427,8 +459,10 @@ export class AgentSession {
           out.push({ type: 'ignored', what: `iq type ${s.type ?? '(none)'}` });
           return;
         }
+        // Dispatch by substring of `to`, routing first, as the C++ channel mux does (section 1).
         if (!s.to?.includes('bgp-peer')) {
-          out.push({ type: 'ignored', what: `iq to ${s.to ?? '(none)'}` });
+          if (s.to?.includes('config')) this.config(s, out);
+          else out.push({ type: 'ignored', what: `iq to ${s.to ?? '(none)'}` });
           return;
         }
         if (s.kind === 'subscribe' || s.kind === 'unsubscribe') this.subscribe(s, out);
@@ -478,6 +512,35 @@ export class AgentSession {
     const noRibout = s.noRibout ?? false;
     this.subs.set(instance, { instanceId: s.instanceId, noRibout });
     out.push({ type: 'subscribe', instance, instanceId: s.instanceId, noRibout });
+  }
+
+  /** An IQ for the config module. */
+  private config(s: Iq, out: SessionAction[]): void {
+    if (s.kind !== 'subscribe' && s.kind !== 'unsubscribe') {
+      out.push({ type: 'ignored', what: `${s.kind} iq to ${s.to ?? '(none)'}` });
+      return;
+    }
+    // A DecodeError here becomes a bad-format stream error (its field starts with `iq`).
+    const sub = decodeConfigSubscribe(s);
+    if (sub.target === 'virtual-machine') {
+      out.push({ type: 'ignored', what: `config ${sub.kind} of virtual-machine ${sub.uuid}` });
+      return;
+    }
+    if (sub.kind === 'subscribe') {
+      if (this.configVr !== undefined) {
+        out.push({ type: 'ignored', what: `second config subscription (virtual-router ${sub.vrouter}; have ${this.configVr})` });
+        return;
+      }
+      this.configVr = sub.vrouter;
+      out.push({ type: 'config-subscribe', vrouter: sub.vrouter });
+      return;
+    }
+    if (this.configVr !== sub.vrouter) {
+      out.push({ type: 'ignored', what: `config unsubscribe of virtual-router ${sub.vrouter} without a subscription` });
+      return;
+    }
+    this.configVr = undefined;
+    out.push({ type: 'config-unsubscribe', vrouter: sub.vrouter });
   }
 
   private collection(c: CollectionIq, out: SessionAction[]): void {

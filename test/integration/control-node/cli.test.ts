@@ -17,7 +17,7 @@ describe('weft control with a control-model file', () => {
   it('--check summarises the book lab', async () => {
     const o = io();
     expect(await runControl(['--config', LAB, '--check'], o.io)).toBe(0);
-    expect(o.out).toBe(`${LAB}: ok: AS 64512, router-id 10.169.25.19, 7 virtual network(s), 8 port(s), 1 BGP router(s), 2 vRouter(s)\n`);
+    expect(o.out).toBe(`${LAB}: ok: AS 64512, router-id 10.169.25.19, 7 virtual network(s), 10 port(s), 1 BGP router(s), 2 vRouter(s)\n`);
   });
 
   it('rejects a dangling reference with file:line:col and starts nothing', async () => {

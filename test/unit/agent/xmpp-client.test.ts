@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { XmppFramer, decodeFrame, type Stanza } from '../../../codecs/xmpp/index.js';
+import { XmppFramer, configSubscribe, decodeFrame, type Stanza } from '../../../codecs/xmpp/index.js';
 import { RouteSync } from '../../../src/agent/route-sync.js';
 import {
   AgentXmppClient,
@@ -139,15 +139,17 @@ describe('agent XMPP client, sans-IO, against the dialect notes', () => {
         publishPair({ agent: 'compute-1', vrf: VN1, prefix: '10.1.1.3/32', nextHop: '10.0.0.11', label: 25 }) +
         agentEorMessage('compute-1'),
     );
-    // Our stanzas decode to exactly what the notes' XML decodes to, in the same order, then the
-    // EoR form the CN acts on (empty publish, empty collection).
-    expect(ours.slice(0, 4)).toEqual(doc);
-    expect(ours.slice(4).map((s) => s.kind)).toEqual(['publish', 'collection']);
-    expect(ours[4]).toMatchObject({ kind: 'publish', items: [] });
-    expect(ours[4]).not.toHaveProperty('node');
+    // Our stanzas decode to exactly what the notes' XML decodes to, in the same order, after the
+    // config subscription (section 5 step 5), then the EoR form the CN acts on (empty publish,
+    // empty collection).
+    expect(ours[0]).toEqual(configSubscribe('compute-1'));
+    expect(ours.slice(1, 5)).toEqual(doc);
+    expect(ours.slice(5).map((s) => s.kind)).toEqual(['publish', 'collection']);
+    expect(ours[5]).toMatchObject({ kind: 'publish', items: [] });
+    expect(ours[5]).not.toHaveProperty('node');
     // Publish and collection leave in one write: the CN holds the publish until the collection.
-    expect(out[2]).toMatch(/^<iq type="set" from="compute-1" to="network-control@contrailsystems.com\/bgp-peer" id="pubsub2">.*<\/iq><iq [^>]*id="collection2">.*<\/iq>$/s);
-    expect(out[1]).toContain('id="subscribe1"');
+    expect(out[3]).toMatch(/^<iq type="set" from="compute-1" to="network-control@contrailsystems.com\/bgp-peer" id="pubsub2">.*<\/iq><iq [^>]*id="collection2">.*<\/iq>$/s);
+    expect(out[2]).toContain('id="subscribe1"');
   });
 
   it('turns CN items into route updates (ECMP next hops, local-preference 0 as 100), retracts into withdrawals, EoR into a sweep', () => {

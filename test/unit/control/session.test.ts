@@ -146,11 +146,11 @@ describe('subscribe, publish + collection, retract, end-of-RIB (sections 8.2-8.5
     expect(feed(emptyPublish + emptyCollection)).toEqual([{ type: 'end-of-rib' }]);
   });
 
-  it('ignores config subscriptions and EVPN publishes without closing', () => {
+  it('takes a config subscription to the config module (8.1), ignores EVPN publishes without closing', () => {
     const { feed, s } = open();
     feed(subscribeIq('compute-1', VRF, 3));
     const cfg = subscribeIq('compute-1', 'virtual-router:default-global-system-config:compute-1', undefined).replace('/bgp-peer', '/config');
-    expect(feed(cfg)).toEqual([{ type: 'ignored', what: 'iq to network-control@contrailsystems.com/config' }]);
+    expect(feed(cfg)).toEqual([{ type: 'config-subscribe', vrouter: 'compute-1' }]);
     const evpnNode = '25/242/02:8c:1a:2b:3c:4d,10.1.1.3/32';
     const pub = publishIq({ agent: 'compute-1', vrf: VRF, prefix: 'x', nextHop: '', label: 0 }).replace(/<publish node="[^"]*">[\s\S]*<\/publish>/, `<publish node="${evpnNode}"><item><entry/></item></publish>`);
     expect(feed(pub + collectionIq('compute-1', VRF, evpnNode))).toEqual([{ type: 'ignored', what: 'family 25/242 is not routed yet' }]);
