@@ -17,6 +17,9 @@ import type { ReceivedNextHop, ReceivedRoute } from './xmpp-client.js';
  * local interface next hop. Several usable next hops make a Composite (ECMP) next hop. Local
  * pod routes (told by `addLocal`) stay Encap routes as long as the CN's route has no other
  * next hop than ourselves: the reflected copy of our own route changes nothing.
+ *
+ * Each installed route keeps the tag ids of its owner (every next hop's `tag-list`; for a
+ * local pod, its port's tags): the firewall asks the route what a remote address is.
  */
 
 /** The CN side of the priority: names in a next hop's tunnel-encapsulation list. */
@@ -55,6 +58,7 @@ interface Entry {
 interface LocalRoute {
   nh: number;
   label: number;
+  tags?: readonly number[];
 }
 
 /** What the route table got for a prefix, for tests and introspection. */
@@ -70,6 +74,13 @@ export interface SyncedRoute {
 
 function key(vrf: number, prefix: string): string {
   return `${vrf}/${prefix}`;
+}
+
+/** Tag ids of all of a route's next hops, first seen first: an ECMP route's owners are all its members. */
+export function routeTags(r: Pick<ReceivedRoute, 'nextHops'>): number[] {
+  const out: number[] = [];
+  for (const h of r.nextHops) for (const t of h.tags) if (!out.includes(t)) out.push(t);
+  return out;
 }
 
 /** The encapsulation for a next hop: the first of the priority it advertises (an empty list means `gre`, 10.1). */
@@ -98,12 +109,20 @@ export class RouteSync {
 
   // ---- local routes ---------------------------------------------------------------------
 
-  /** A pod route the agent installed (addPodInterface): it wins over remote copies of itself. */
-  addLocal(vrf: number, prefix: string, nh: number, label: number): void {
+  /**
+   * A pod route the agent installed (addPodInterface): it wins over remote copies of itself.
+   * `tags`: the port's tag ids, put on the route (without them the reflected copy's are used).
+   */
+  addLocal(vrf: number, prefix: string, nh: number, label: number, tags?: readonly number[]): void {
     const k = key(vrf, prefix);
-    this.locals.set(k, { nh, label });
+    this.locals.set(k, tags && tags.length > 0 ? { nh, label, tags: [...tags] } : { nh, label });
     const e = this.entries.get(k);
     if (e) this.install(e);
+    else if (tags && tags.length > 0) {
+      // No CN copy yet: the agent's own route is in the table already; it only lacks the tags.
+      const r = this.router.vrfs.get(vrf)?.routes.get(prefix);
+      if (r && r.nh === nh) r.tags = [...tags];
+    }
   }
 
   /** The pod is gone; the agent has removed its route, label and next hop already. */
@@ -275,6 +294,7 @@ export class RouteSync {
     let members: CompositeMember[] = [];
     let self = false;
     if (best) ({ members, self } = this.resolve(best[1].route, e.vrf));
+    const tags = local?.tags ?? (best ? routeTags(best[1].route) : []);
     const old = e.installedNh;
     let nh: number | undefined;
     let label: number | undefined;
@@ -293,7 +313,7 @@ export class RouteSync {
       if (old !== undefined && table.get(e.prefix)?.nh === old) table.delete(e.prefix);
       delete e.installedNh;
     } else {
-      table.add({ prefix: e.prefix, nh, ...(label !== undefined ? { label } : {}), proxyArp: true });
+      table.add({ prefix: e.prefix, nh, ...(label !== undefined ? { label } : {}), proxyArp: true, tags });
       e.installedNh = nh;
     }
     // Always: install() counted the new next hop's uses even when it is the old one.

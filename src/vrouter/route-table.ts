@@ -22,6 +22,11 @@ export interface RouteInput {
   ppl?: number;
   /** Stitched MAC column: the MAC (and bridge index) of a host route. */
   stitchedMac?: { mac: string; index: number };
+  /**
+   * Tag ids of the endpoint(s) owning the prefix, from the route's path(s) (XMPP `tag-list`):
+   * how the firewall knows what a remote address is. Empty or absent = untagged.
+   */
+  tags?: readonly number[];
 }
 
 export interface Route {
@@ -35,6 +40,8 @@ export interface Route {
   floodArp: boolean;
   ppl: number;
   stitchedMac?: { mac: string; index: number };
+  /** Only present when non-empty. */
+  tags?: readonly number[];
 }
 
 /** `rt`'s flag letters, in its order: L=Label Valid, P=Proxy ARP, T=Trap ARP, F=Flood ARP. */
@@ -68,6 +75,7 @@ export class Ipv4RouteTable {
     };
     if (input.label !== undefined) route.label = input.label;
     if (input.stitchedMac) route.stitchedMac = input.stitchedMac;
+    if (input.tags && input.tags.length > 0) route.tags = [...input.tags];
     let m = this.byLength[plen];
     if (!m) {
       m = new Map();
