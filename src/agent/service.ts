@@ -6,9 +6,12 @@
  *                                      ?get= ?id= ?label= ?match=), what `weft vif|rt|nh|mpls|flow` read
  *   GET    /status                    name, control nodes, I/O counters
  *   GET    /vni   /drops              VNI table; pipeline and I/O drop counters by reason
- *   GET    /pods[/<name>]             pods made through this API
- *   POST   /pods {name, network, ip, plen, mac?, gateway?, mtu?}   201 with the pod
+ *   GET    /pods[/<name>]             pods made through this API, with their interfaces
+ *   POST   /pods {name, ports: [<port fq name>...], hostname?, mtu?}   201 with the pod: one
+ *                                      interface per port of the agent's view (view-apply.ts)
+ *   POST   /pods {name, network, ip, plen, mac?, gateway?, mtu?}       201: one interface, no view needed
  *   DELETE /pods/<name>
+ *   GET    /view                      the configuration view and the FIP/VIP routes made from it
  *
  * Bound to loopback by default: it creates namespaces and has no authentication.
  */
@@ -17,18 +20,24 @@ import type { AddressInfo } from 'node:net';
 import { validateJson } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { ipv4 } from '../config/net.js';
-import { int, object, optional, required, textOf } from '../config/schema.js';
+import { int, list, object, optional, required, textOf } from '../config/schema.js';
+import type { ViewPort } from '../config/agent-view.js';
 import { jsonReplacer } from '../vrouter/format/json.js';
 import { openGreSocket, type RawIpSocket } from '../vrouter/kernel/raw-ip.js';
 import { addPod as kernelAddPod, delPod as kernelDelPod, type Pod } from '../vrouter/kernel/pod.js';
-import { Agent, shortHash, type AgentConfig, type PodInfo } from './agent.js';
+import { Agent, shortHash, type AgentConfig, type PodInfo, type PodPort } from './agent.js';
 import type { AgentFileConfig } from './config.js';
 import { Dataplane } from './dataplane.js';
+import { firewallHook } from './firewall.js';
 import { IntrospectRouteError, agentIntrospectRoutes, type IntrospectHandler } from './introspect-routes.js';
+import { ViewApplier } from './view-apply.js';
 
 const MAX_BODY_BYTES = 1 << 16;
 const POD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** Interfaces of one pod: Contrail's CNI goes to eth<N>, and more than this is a mistake. */
+const MAX_POD_PORTS = 16;
 
 export const podRequestSchema = object({
   /** Also the pod's namespace name. */
@@ -42,8 +51,42 @@ export const podRequestSchema = object({
   mtu: optional(int(576, 9000)),
 });
 
+/** A pod made of ports of the agent's view (their network, address, MAC, tags, preference). */
+export const podPortsRequestSchema = object({
+  name: required(textOf('a pod name (letters, digits, . _ -)', (s) => (POD_NAME.test(s) ? s : undefined))),
+  ports: required(
+    list(
+      textOf('a port fq name', (s) => (s.length > 0 && s.length <= 512 ? s : undefined)),
+      { min: 1, max: MAX_POD_PORTS, unique: (s) => s },
+    ),
+  ),
+  /** What the pod calls itself (default: its name). */
+  hostname: optional(textOf('a host name', (s) => (s.length <= 253 && HOSTNAME.test(s) ? s : undefined))),
+  mtu: optional(int(576, 9000)),
+});
+
+export interface PodInterfaceView {
+  /** Its name in the pod. */
+  ifname: string;
+  /** The port (view fq name, or `<pod>/eth0` for a pod made without the view). */
+  port: string;
+  /** Routing instance. */
+  network: string;
+  ip: string;
+  plen: number;
+  mac: string;
+  gateway: string;
+  osName: string;
+  vif: number;
+  vrf: number;
+  nh: number;
+  label: number;
+}
+
+/** A pod; the top-level network..label fields are its eth0's. */
 export interface PodView {
   name: string;
+  hostname: string;
   network: string;
   ip: string;
   plen: number;
@@ -55,6 +98,13 @@ export interface PodView {
   vrf: number;
   nh: number;
   label: number;
+  interfaces: PodInterfaceView[];
+}
+
+/** One interface to make: the agent's port and the kernel side's address. */
+interface InterfacePlan {
+  port: PodPort;
+  gateway: string;
 }
 
 export function agentConfigOf(f: AgentFileConfig): AgentConfig {
@@ -75,6 +125,31 @@ export function podMac(name: string, ip: string): string {
   const h = shortHash(name);
   const o = ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'));
   return `02:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}:${o[2]}:${o[3]}`;
+}
+
+/**
+ * View ports in pod-interface order: a port naming `eth<N>` takes slot N, the others fill the
+ * free slots in the order given. A string says why the set cannot be laid out.
+ */
+export function orderPodPorts(ports: readonly ViewPort[]): ViewPort[] | string {
+  const slots: (ViewPort | undefined)[] = new Array<ViewPort | undefined>(ports.length).fill(undefined);
+  for (const p of ports) {
+    if (p.interface === undefined) continue;
+    const m = /^eth(\d{1,2})$/.exec(p.interface);
+    if (!m) return `port ${p.name}: interface ${p.interface} is not eth<N> (pod interfaces are eth0, eth1, ...)`;
+    const n = Number(m[1]);
+    if (n >= ports.length) return `port ${p.name}: interface ${p.interface} but the pod has ${ports.length} interface(s)`;
+    const taken = slots[n];
+    if (taken) return `ports ${taken.name} and ${p.name} both want ${p.interface}`;
+    slots[n] = p;
+  }
+  let free = 0;
+  for (const p of ports) {
+    if (p.interface !== undefined) continue;
+    while (slots[free]) free++;
+    slots[free] = p;
+  }
+  return slots as ViewPort[];
 }
 
 /** The subnet's broadcast - 1 (.254 of a /24), the vRouter's gateway address. */
@@ -98,7 +173,8 @@ export class AgentService {
   readonly agent: Agent;
   readonly dataplane: Dataplane;
   private readonly gre: RawIpSocket | undefined;
-  private readonly pods = new Map<string, { view: PodView; pod: Pod; info: PodInfo }>();
+  readonly applier: ViewApplier;
+  private readonly pods = new Map<string, { view: PodView; pod: Pod; infos: PodInfo[] }>();
   private server: http.Server | undefined;
   private readonly tables: Record<string, IntrospectHandler>;
   url = '';
@@ -110,6 +186,9 @@ export class AgentService {
     private readonly log: (line: string) => void = () => undefined,
   ) {
     this.agent = new Agent(agentConfigOf(config));
+    this.applier = new ViewApplier(this.agent);
+    this.agent.onView = (view) => this.applier.apply(view);
+    this.applier.setFirewallFrom((view) => firewallHook(view, this.agent));
     this.tables = agentIntrospectRoutes(this.agent);
     this.gre = config.dataplane.gre ? openGreSocket({ batch: 64 }) : undefined;
     this.dataplane = new Dataplane(this.agent.router, {
@@ -150,52 +229,125 @@ export class AgentService {
     return [...this.pods.values()].map((p) => p.view);
   }
 
-  /** Namespace + TAP (kernel), vif/nh/label/route + publish (Agent), then frames flow (Dataplane). */
+  /**
+   * Namespace + TAPs (kernel), vif/nh/label/route + publish per interface (Agent), then frames
+   * flow (Dataplane). `{name, ports}` takes each port from the view; `{name, network, ip, plen}`
+   * makes one interface without it.
+   */
   addPod(body: unknown): Promise<PodView> {
     return this.serial(async () => {
-      const r = validateJson(body, podRequestSchema);
-      if (!r.ok) throw new HttpError(400, { error: 'invalid pod', issues: r.issues, message: r.issues.map(formatIssue).join('\n') });
-      const req = r.value;
-      if (this.pods.has(req.name)) throw new HttpError(409, { error: `pod ${req.name} exists` });
-      const portName = `${req.name}/eth0`;
-      const mac = req.mac ?? podMac(req.name, req.ip);
-      const gateway = req.gateway ?? defaultGateway(req.ip, req.plen);
+      const byPorts = typeof body === 'object' && body !== null && !Array.isArray(body) && 'ports' in body;
+      const { name, hostname, mtu, plans, suffix } = byPorts ? this.planFromPorts(body) : this.planFromAddress(body);
       const pod = await kernelAddPod({
-        name: req.name,
-        interfaces: [
-          { vrf: req.network, ip: req.ip, plen: req.plen, mac, gateway, osNameSuffix: shortHash(portName), ...(req.mtu !== undefined ? { mtu: req.mtu } : {}) },
-        ],
+        name,
+        interfaces: plans.map((p) => ({
+          vrf: p.port.network,
+          ip: p.port.ip,
+          plen: p.port.plen,
+          mac: p.port.mac,
+          gateway: p.gateway,
+          osNameSuffix: suffix,
+          ...(mtu !== undefined ? { mtu } : {}),
+        })),
       }).catch((e: Error) => {
-        throw new HttpError(500, { error: `cannot create pod ${req.name}: ${e.message}` });
+        throw new HttpError(500, { error: `cannot create pod ${name}: ${e.message}` });
       });
-      const itf = pod.interfaces[0]!;
-      let info: PodInfo;
+      const infos: PodInfo[] = [];
       try {
-        info = this.agent.addPod({ name: portName, network: req.network, ip: req.ip, plen: req.plen, mac, osName: itf.osName });
-        this.dataplane.attach(info.vif.index, itf.tap);
+        for (const [i, plan] of plans.entries()) {
+          const itf = pod.interfaces[i]!;
+          const info = this.agent.addPod({ ...plan.port, osName: itf.osName });
+          infos.push(info);
+          this.dataplane.attach(info.vif.index, itf.tap);
+        }
       } catch (e) {
-        this.agent.removePod(portName);
-        await kernelDelPod(req.name).catch(() => undefined);
-        throw new HttpError(409, { error: `pod ${req.name}: ${(e as Error).message}` });
+        for (const info of infos) {
+          this.dataplane.detach(info.vif.index);
+          this.agent.removePod(info.port.name);
+        }
+        await kernelDelPod(name).catch(() => undefined);
+        throw new HttpError(409, { error: `pod ${name}: ${(e as Error).message}` });
       }
-      const view: PodView = {
-        name: req.name,
-        network: req.network,
-        ip: req.ip,
-        plen: req.plen,
-        mac,
-        gateway,
-        netns: pod.netns,
-        osName: itf.osName,
+      const interfaces: PodInterfaceView[] = infos.map((info, i) => ({
+        ifname: pod.interfaces[i]!.podIfname,
+        port: info.port.name,
+        network: info.port.network,
+        ip: info.port.ip,
+        plen: info.port.plen,
+        mac: info.port.mac,
+        gateway: plans[i]!.gateway,
+        osName: info.vif.osName,
         vif: info.vif.index,
         vrf: info.vrf,
         nh: info.nh,
         label: info.label,
+      }));
+      const eth0 = interfaces[0]!;
+      const view: PodView = {
+        name,
+        hostname,
+        network: eth0.network,
+        ip: eth0.ip,
+        plen: eth0.plen,
+        mac: eth0.mac,
+        gateway: eth0.gateway,
+        netns: pod.netns,
+        osName: eth0.osName,
+        vif: eth0.vif,
+        vrf: eth0.vrf,
+        nh: eth0.nh,
+        label: eth0.label,
+        interfaces,
       };
-      this.pods.set(req.name, { view, pod, info });
-      this.log(`pod ${req.name}: ${req.ip}/${req.plen} in ${req.network}, vif0/${view.vif} ${itf.osName}, label ${view.label}`);
+      this.pods.set(name, { view, pod, infos });
+      for (const i of interfaces) this.log(`pod ${name}: ${i.ifname} ${i.ip}/${i.plen} in ${i.network}, vif0/${i.vif} ${i.osName}, label ${i.label}`);
       return view;
     });
+  }
+
+  private planFromAddress(body: unknown): { name: string; hostname: string; mtu: number | undefined; plans: InterfacePlan[]; suffix: string } {
+    const r = validateJson(body, podRequestSchema);
+    if (!r.ok) throw new HttpError(400, { error: 'invalid pod', issues: r.issues, message: r.issues.map(formatIssue).join('\n') });
+    const req = r.value;
+    if (this.pods.has(req.name)) throw new HttpError(409, { error: `pod ${req.name} exists` });
+    const portName = `${req.name}/eth0`;
+    const port: PodPort = { name: portName, network: req.network, ip: req.ip, plen: req.plen, mac: req.mac ?? podMac(req.name, req.ip) };
+    const gateway = req.gateway ?? defaultGateway(req.ip, req.plen);
+    return { name: req.name, hostname: req.name, mtu: req.mtu, plans: [{ port, gateway }], suffix: shortHash(portName) };
+  }
+
+  private planFromPorts(body: unknown): { name: string; hostname: string; mtu: number | undefined; plans: InterfacePlan[]; suffix: string } {
+    const r = validateJson(body, podPortsRequestSchema);
+    if (!r.ok) throw new HttpError(400, { error: 'invalid pod', issues: r.issues, message: r.issues.map(formatIssue).join('\n') });
+    const req = r.value;
+    if (this.pods.has(req.name)) throw new HttpError(409, { error: `pod ${req.name} exists` });
+    const ports: ViewPort[] = [];
+    for (const name of req.ports) {
+      const p = this.applier.port(name);
+      if (!p) throw new HttpError(400, { error: `no port ${name} in the agent's view` });
+      if (p.vrouter !== this.config.name) throw new HttpError(400, { error: `port ${name} belongs to vrouter ${p.vrouter}, not ${this.config.name}` });
+      if (this.agent.pod(name)) throw new HttpError(409, { error: `port ${name} is already a pod's interface` });
+      ports.push(p);
+    }
+    const ordered = orderPodPorts(ports);
+    if (typeof ordered === 'string') throw new HttpError(400, { error: ordered });
+    const plans = ordered.map((p): InterfacePlan => {
+      const a = this.applier.portAddress(p);
+      if (typeof a === 'string') throw new HttpError(400, { error: a });
+      const port: PodPort = {
+        name: p.name,
+        network: p.instance,
+        ip: a.ip,
+        plen: a.plen,
+        mac: p.mac.toLowerCase(),
+        virtualNetwork: p.network,
+        tags: [...p.tagIds],
+        ...(p.localPreference !== undefined ? { localPreference: p.localPreference } : {}),
+      };
+      return { port, gateway: a.gateway };
+    });
+    // One suffix for all of the pod's TAPs (book ch. 9): they read as one pod's in `vif --list`.
+    return { name: req.name, hostname: req.hostname ?? req.name, mtu: req.mtu, plans, suffix: shortHash(req.name) };
   }
 
   removePod(name: string): Promise<boolean> {
@@ -203,8 +355,10 @@ export class AgentService {
       const p = this.pods.get(name);
       if (!p) return false;
       this.pods.delete(name);
-      this.dataplane.detach(p.info.vif.index);
-      this.agent.removePod(p.info.port.name);
+      for (const info of p.infos) {
+        this.dataplane.detach(info.vif.index);
+        this.agent.removePod(info.port.name);
+      }
       await kernelDelPod(name);
       this.log(`pod ${name}: deleted`);
       return true;
@@ -254,7 +408,7 @@ export class AgentService {
     }
     switch (what) {
       case undefined:
-        return ok({ endpoints: ['/status', ...Object.keys(this.tables), '/vni', '/drops', '/pods', '/pods/<name>'] });
+        return ok({ endpoints: ['/status', ...Object.keys(this.tables), '/vni', '/drops', '/pods', '/pods/<name>', '/view'] });
       case 'status':
         return ok({
           name: this.config.name,
@@ -268,6 +422,8 @@ export class AgentService {
         return ok(router.vnis.list());
       case 'drops':
         return ok({ pipeline: router.drops, io: this.dataplane.stats.drops });
+      case 'view':
+        return ok({ view: this.applier.current ?? null, routes: this.applier.routes() });
       default:
         return notFound(url.pathname);
     }

@@ -2,20 +2,24 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
-export const POD_USAGE = `usage: weft pod add <name> --network <instance> --ip <a.b.c.d/len> [--mac M] [--gateway G] [--mtu N]
+export const POD_USAGE = `usage: weft pod add <name> --port <port fq name> [--port ...] [--hostname H] [--mtu N]
+       weft pod add <name> --network <instance> --ip <a.b.c.d/len> [--mac M] [--gateway G] [--mtu N]
        weft pod del <name>
        weft pod list
 
-Creates (deletes) a pod through the agent's API: a network namespace <name> whose eth0 is a
-TAP held by the agent, with address, MAC and default route via the subnet's .254; the agent
-publishes its /32 to the control nodes. Run it where the agent's API is reachable.
+Creates (deletes) a pod through the agent's API: a network namespace <name> whose interfaces
+are TAPs held by the agent. With --port, one interface per port of the control node's model
+(network, address, MAC from the port; eth0, eth1... in the ports' interface order; tap names
+tapeth<N>-<6 hex> sharing one suffix); with --network/--ip, one eth0 given by hand. Each gets
+its address and the subnet's gateway, the default route goes via eth0's, and the agent
+publishes each /32 to the control nodes. Run it where the agent's API is reachable.
 
   --agent URL     the agent API (default http://127.0.0.1:8085)
   --json          print the agent's JSON answer
 `;
 
-interface PodAnswer {
-  name: string;
+interface InterfaceAnswer {
+  ifname?: string;
   ip: string;
   plen: number;
   mac: string;
@@ -25,6 +29,11 @@ interface PodAnswer {
   vrf: number;
   label: number;
   network: string;
+}
+
+interface PodAnswer extends InterfaceAnswer {
+  name: string;
+  interfaces?: InterfaceAnswer[];
 }
 
 export async function podCommand(args: string[], io: CliIo): Promise<number> {
@@ -37,6 +46,8 @@ export async function podCommand(args: string[], io: CliIo): Promise<number> {
       options: {
         network: { type: 'string' },
         ip: { type: 'string' },
+        port: { type: 'string', multiple: true },
+        hostname: { type: 'string' },
         mac: { type: 'string' },
         gateway: { type: 'string' },
         mtu: { type: 'string' },
@@ -55,8 +66,13 @@ export async function podCommand(args: string[], io: CliIo): Promise<number> {
   }
   const [verb, name, ...extra] = parsed.positionals;
   const base = v.agent!.replace(/\/+$/, '');
-  const line = (p: PodAnswer) =>
-    `${p.name}: ${p.ip}/${p.plen} mac ${p.mac} gw ${p.gateway} vif0/${p.vif} ${p.osName} vrf ${p.vrf} label ${p.label} ${p.network}\n`;
+  const itf = (i: InterfaceAnswer) => `${i.ip}/${i.plen} mac ${i.mac} gw ${i.gateway} vif0/${i.vif} ${i.osName} vrf ${i.vrf} label ${i.label} ${i.network}`;
+  // One line for a one-interface pod, as before; then a line per interface.
+  const line = (p: PodAnswer) => {
+    const all = p.interfaces ?? [];
+    if (all.length <= 1) return `${p.name}: ${itf(p)}\n`;
+    return `${p.name}:\n${all.map((i) => `  ${i.ifname ?? '?'} ${itf(i)}\n`).join('')}`;
+  };
   if (verb === 'list' && name === undefined) {
     const r = await call(`${base}/pods`, 'GET');
     if (r.status !== 200) return fail(io, r.body);
@@ -70,12 +86,22 @@ export async function podCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(v.json ? `${JSON.stringify(r.body, null, 2)}\n` : `${name}: deleted\n`);
     return 0;
   }
-  if (v.network === undefined || v.ip === undefined) throw new UsageError('weft pod add: --network and --ip are required', POD_USAGE);
-  const slash = v.ip.indexOf('/');
-  const plen = slash < 0 ? 24 : Number(v.ip.slice(slash + 1));
-  const body: Record<string, unknown> = { name, network: v.network, ip: slash < 0 ? v.ip : v.ip.slice(0, slash), plen };
-  if (v.mac !== undefined) body['mac'] = v.mac;
-  if (v.gateway !== undefined) body['gateway'] = v.gateway;
+  let body: Record<string, unknown>;
+  if (v.port !== undefined) {
+    if (v.network !== undefined || v.ip !== undefined || v.mac !== undefined || v.gateway !== undefined) {
+      throw new UsageError('weft pod add: --port takes network, address and MAC from the port; drop --network/--ip/--mac/--gateway', POD_USAGE);
+    }
+    body = { name, ports: v.port };
+    if (v.hostname !== undefined) body['hostname'] = v.hostname;
+  } else {
+    if (v.network === undefined || v.ip === undefined) throw new UsageError('weft pod add: --port, or --network and --ip, are required', POD_USAGE);
+    if (v.hostname !== undefined) throw new UsageError('weft pod add: --hostname goes with --port', POD_USAGE);
+    const slash = v.ip.indexOf('/');
+    const plen = slash < 0 ? 24 : Number(v.ip.slice(slash + 1));
+    body = { name, network: v.network, ip: slash < 0 ? v.ip : v.ip.slice(0, slash), plen };
+    if (v.mac !== undefined) body['mac'] = v.mac;
+    if (v.gateway !== undefined) body['gateway'] = v.gateway;
+  }
   if (v.mtu !== undefined) body['mtu'] = Number(v.mtu);
   const r = await call(`${base}/pods`, 'POST', body);
   if (r.status !== 201) return fail(io, r.body);

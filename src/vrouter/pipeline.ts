@@ -28,10 +28,10 @@ import { ipv4ToInt } from './addr.js';
 import { arpAnswered, arpReply } from './arp.js';
 import { DropReason } from './drops.js';
 import { encapsulate } from './encap.js';
-import { updateTcpState, type FlowAction, type FlowEntry, type FlowKey, type FlowRewrite } from './flow.js';
+import { flowKeyHash, updateTcpState, type FlowAction, type FlowEntry, type FlowKey, type FlowRewrite } from './flow.js';
 import type { TunnelEncap } from './nexthop.js';
 import { applyNat, decrementTtl } from './packet-edit.js';
-import type { FlowContext, PolicyDecision } from './policy.js';
+import type { FlowContext, FlowEgress, PolicyDecision } from './policy.js';
 import type { Route } from './route-table.js';
 import type { VRouter } from './router.js';
 import type { Vif } from './vif.js';
@@ -300,7 +300,8 @@ function flowFor(
   const found = router.flows.lookup(key);
   if (found) return found;
   const routeIn = (vrf: number, ip: string): Route | undefined => router.vrfs.get(vrf)?.routes.lookup(ipv4ToInt(ip));
-  const d: PolicyDecision = router.policy({ key, ingress, routeIn });
+  const egress = egressOf(router, labelNh ?? routeIn(key.vrf, key.dst)?.nh, flowKeyHash(key));
+  const d: PolicyDecision = router.policy({ key, ingress, routeIn, ...(egress ? { egress } : {}) });
   let action: FlowAction;
   let revAction: FlowAction;
   let rewrite: FlowRewrite | undefined;
@@ -355,6 +356,25 @@ function flowFor(
   const pair = router.flows.createPair(fwdInit, revInit, router.clock());
   if (!pair) return DropReason.FlowTableFull;
   return pair[0];
+}
+
+/**
+ * The next hop an untranslated packet of the flow leaves by: a Composite's member is the one
+ * the flow entry will keep (FlowTable: hash of the key modulo the member count), so the
+ * policy sees the same choice the forwarding makes.
+ */
+function egressOf(router: VRouter, nhId: number | undefined, hash: number): FlowEgress | undefined {
+  if (nhId === undefined) return undefined;
+  let id = nhId;
+  let nh = router.nhs.get(id);
+  if (nh?.type === 'composite' && nh.members.length > 0) {
+    id = nh.members[hash % nh.members.length]!.nh;
+    nh = router.nhs.get(id);
+  }
+  if (!nh) return undefined;
+  if (nh.type !== 'encap') return { nh: id, type: nh.type };
+  const vif = router.vifs.get(nh.oif);
+  return { nh: id, type: 'encap', vif: nh.oif, ...(vif ? { ip: vif.ip } : {}) };
 }
 
 function ecmpSize(router: VRouter, nhId: number | undefined): number {
