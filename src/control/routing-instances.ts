@@ -9,6 +9,9 @@
  * originations in the speaker (one per RD:prefix); BGP-learnt paths are copied into the
  * mirror. Paths the speaker holds from this layer are never copied back (they are local).
  *
+ * Service chains (service-chain.ts) add paths of their own to the VRF tables, following agent,
+ * replicated and BGP routes alike; replication then treats them as any VRF route.
+ *
  * Dialect notes 11.1 (RDs), 11.2 (export RTs, OriginVN), 12 (communities), 10.1 (items).
  */
 import type { Nlri } from '../../codecs/bgp/nlri.js';
@@ -23,7 +26,9 @@ import { VrfReplicator, splitVpnKey, type VrfConfig } from '../rib/vrf-import.js
 import type { AgentExtra } from './agent-path.js';
 import { agentExtraOf } from './agent-path.js';
 import { autoRouteTarget, routingInstanceName, type ControlModel } from './config-model.js';
+import { isOriginVn, originVnCommunity } from './origin-vn.js';
 import type { RouteHub } from './route-hub.js';
+import { isServiceChainPath, SERVICE_CHAIN_KEY, serviceChainRd, ServiceChains, serviceChainSpecs, type ServiceChainView } from './service-chain.js';
 
 export const VPN_TABLE = 'bgp.l3vpn.0';
 const INET_SUFFIX = '.inet.0';
@@ -49,11 +54,7 @@ export function encapsulationsOf(ext: readonly bigint[]): string[] {
   return out;
 }
 
-/** OriginVN (ASN, VN index): 2-byte-AS form, or the 4-byte-AS form for large ASNs. */
-export function originVnCommunity(asn: number, vnIndex: number): bigint {
-  if (asn <= 0xffff) return extCommunity(0x80, 0x71, asn, vnIndex);
-  return extCommunity(0x82, 0x71, Math.floor(asn / 0x10000), ((asn & 0xffff) << 16) | (vnIndex & 0xffff));
-}
+export { originVnCommunity } from './origin-vn.js';
 
 export interface RoutingInstanceView {
   name: string;
@@ -85,10 +86,27 @@ export class RoutingInstances {
   private readonly byTable = new Map<string, string>();
   /** RD:prefix originated into the speaker, with its NLRI (for the withdrawal). */
   private readonly originated = new Map<string, Nlri>();
+  /** Export RT -> the VN index of the instances exporting it; -1 when several VNs do. */
+  private vnByTarget = new Map<bigint, number>();
+  private readonly chains: ServiceChains;
   private asn = 64512;
 
   constructor(private readonly o: RoutingInstancesOptions) {
     this.replicator = new VrfReplicator(this.vpn, o.store, { sourceRd: (p, vrf) => this.sourceRd(p, vrf) });
+    this.chains = new ServiceChains({
+      store: o.store,
+      asn: () => this.asn,
+      instanceOf: (network) => {
+        const name = routingInstanceName(network);
+        const inst = this.instances.get(name);
+        return inst ? { table: name + INET_SUFFIX, index: inst.view.index } : undefined;
+      },
+      // By name, not by current instance: a chain whose VRF just went still withdraws what it made.
+      table: (name) => (name.endsWith(INET_SUFFIX) ? this.o.hub.table(name.slice(0, -INET_SUFFIX.length), 'inet') : undefined),
+      vnIndexOfTable: (table) => this.indexOfTable(table),
+      vnIndexOfTargets: (rts) => this.vnIndexOfTargets(rts),
+      rdOf: (p, table) => this.rdOf(p, table),
+    });
     o.hub.onChange((changes) => this.fromHub(changes));
     o.speaker?.onRibChange((family, changes) => {
       if (family === 'vpnv4') this.fromSpeaker(changes);
@@ -153,7 +171,21 @@ export class RoutingInstances {
       if (!old) produced.push(...this.replicator.addVrf(this.o.hub.table(name, 'inet'), inst.config));
       else if (JSON.stringify(old.view) !== JSON.stringify(inst.view)) produced.push(...this.replicator.updateVrf(name + INET_SUFFIX, inst.config));
     }
+    this.vnByTarget = new Map();
+    for (const inst of want.values()) {
+      for (const rt of inst.config.exportTargets) {
+        const seen = this.vnByTarget.get(rt);
+        this.vnByTarget.set(rt, seen === undefined || seen === inst.view.index ? inst.view.index : -1);
+      }
+    }
+    // Every chain is brought up to date: the model may have moved RTs, and so origin VNs.
+    produced.push(...this.settle(this.chains.apply(serviceChainSpecs(m))));
     this.dispatch(produced);
+  }
+
+  /** The service chains and what each re-originated (introspection). */
+  serviceChains(): ServiceChainView[] {
+    return this.chains.views();
   }
 
   list(): RoutingInstanceView[] {
@@ -166,15 +198,59 @@ export class RoutingInstances {
 
   /** The RD of an agent path in the VPN table: `<next hop>:<instance-id the agent subscribed with>`. */
   private sourceRd(p: Path, vrfTable: string): string | undefined {
+    if (isServiceChainPath(p)) return serviceChainRd(p);
     if (p.source.kind !== 'xmpp') return undefined;
     const inst = this.byTable.get(vrfTable);
     const id = inst === undefined ? undefined : this.o.hub.instanceIdOf(p.source.agent, inst);
     return id === undefined ? undefined : `${p.attrs.nextHop}:${id}`;
   }
 
+  /** The RD a VRF path has in bgp.l3vpn.0: its source RD, its VPN primary's, or the instance RD. */
+  private rdOf(p: Path, vrfTable: string): string | undefined {
+    if (p.primary?.table === VPN_TABLE) return splitVpnKey(p.primary.key)?.rd;
+    const home = p.primary?.table ?? vrfTable;
+    const inst = this.byTable.get(home);
+    return this.sourceRd(p, home) ?? (inst === undefined ? undefined : this.instances.get(inst)?.view.rd);
+  }
+
+  private indexOfTable(table: string): number | undefined {
+    const inst = this.byTable.get(table);
+    return inst === undefined ? undefined : this.instances.get(inst)?.view.index;
+  }
+
+  /** Contrail's GetVnIndexByExtCommunity: the one VN the RTs name, 0 when none or several. */
+  private vnIndexOfTargets(rts: readonly bigint[]): number {
+    let vn = 0;
+    for (const rt of rts) {
+      const i = this.vnByTarget.get(rt);
+      if (i === undefined) continue;
+      if (i < 0 || (vn !== 0 && i !== vn)) return 0;
+      vn = i;
+    }
+    return vn;
+  }
+
+  /**
+   * Service-chain paths follow from changes, and replication follows from those paths (and may
+   * bring routes into a chain's far VRF): alternate until nothing moves.
+   */
+  private settle(chained: RouteChange[]): RouteChange[] {
+    const out: RouteChange[] = [];
+    for (let round = 0; chained.length > 0; round++) {
+      // Each round carries routes one chain further; chains never feed themselves (origin VN).
+      if (round > 64) throw new Error('service chains do not converge');
+      const replicated = this.replicator.process(chained);
+      out.push(...chained, ...replicated);
+      chained = this.chains.process([...chained, ...replicated]);
+    }
+    return out;
+  }
+
   private fromHub(changes: readonly RouteChange[]): void {
     const mine = changes.filter((c) => this.byTable.has(c.table));
-    if (mine.length > 0) this.dispatch(this.replicator.process(mine));
+    if (mine.length === 0) return;
+    const replicated = this.replicator.process(mine);
+    this.dispatch([...replicated, ...this.settle(this.chains.process([...mine, ...replicated]))]);
   }
 
   /** BGP-learnt VPNv4 selection changed: copy the peers' best paths into the mirror. */
@@ -190,7 +266,11 @@ export class RoutingInstances {
         mirrored.push(...this.vpn.add(c.key, { source: p.source, attrs, ...(p.labels ? { labels: p.labels } : {}) }));
       }
     }
-    if (mirrored.length > 0) this.dispatch([...mirrored, ...this.replicator.process(mirrored)], false);
+    if (mirrored.length === 0) return;
+    const replicated = this.replicator.process(mirrored);
+    this.dispatch([...mirrored, ...replicated], false);
+    // Paths chained from BGP routes are this node's own: they go to the speaker.
+    this.dispatch(this.settle(this.chains.process([...mirrored, ...replicated])));
   }
 
   /** What agents need from a BGP path: the encapsulations its communities name (10.1). */
@@ -256,12 +336,10 @@ export class RoutingInstances {
     }
     const inst = p.primary ? this.byTable.get(p.primary.table) : undefined;
     const index = inst === undefined ? undefined : this.instances.get(inst)?.view.index;
-    if (index !== undefined) {
-      const c = originVnCommunity(this.asn, index);
-      if (!ext.includes(c)) ext.push(c);
-    }
+    // A service-chain path already names the far network, as Contrail sends it.
+    if (index !== undefined && !ext.some(isOriginVn)) ext.push(originVnCommunity(this.asn, index));
     const extra: Record<string, ExtraValue> = {};
-    for (const [k, v] of Object.entries(p.attrs.extra)) if (k !== 'agent') extra[k] = v;
+    for (const [k, v] of Object.entries(p.attrs.extra)) if (k !== 'agent' && k !== SERVICE_CHAIN_KEY) extra[k] = v;
     return this.o.store.with(p.attrs, { origin: 'incomplete', extCommunities: ext, extra });
   }
 
