@@ -2,6 +2,7 @@ import { agentCommand } from './agent.js';
 import { bgpCommand } from './bgp.js';
 import { controlCommand } from './control.js';
 import { decodeCommand } from './decode.js';
+import { gatewayCommand } from './gateway.js';
 import { podCommand } from './pod.js';
 import { processIo, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
@@ -22,7 +23,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   control: { summary: 'run a control node (BGP route reflector + XMPP server)', run: controlCommand },
   agent: { summary: 'run a vRouter agent', run: agentCommand },
   pod: { summary: 'add or delete a pod on the local agent', run: podCommand },
-  lab: { summary: 'build and drive a lab topology' },
+  gateway: { summary: 'run the SDN gateway data plane (MPLSoGRE, routes from GoBGP)', run: gatewayCommand },
+  lab: { summary: "the book's lab in namespaces: up, down, status", run: async (a, io) => (await import('./lab.js')).labCommand(a, io) },
   vif: { summary: 'list vRouter interfaces', run: vifCommand },
   rt: { summary: 'show vRouter routes', run: rtCommand },
   nh: { summary: 'show vRouter next hops', run: nhCommand },
