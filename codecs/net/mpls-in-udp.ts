@@ -64,8 +64,10 @@ function fnv(h: number, b: Uint8Array): number {
 }
 
 /**
- * FNV-1a over the inner 5-tuple: the same on every host and run, which ECMP needs. Text and
- * byte forms of an address hash alike.
+ * FNV-1a over the inner 5-tuple, then murmur3's fmix32: the same on every host and run, which
+ * ECMP needs. Text and byte forms of an address hash alike. The finalizer matters: FNV-1a's
+ * low bit is the parity of the input's low bits, and Linux gives connect() even source ports,
+ * so without it `hash % 2` would send every connection of a client to the same ECMP member.
  */
 export function flowHash(k: FlowKey): number {
   let h = fnv(FNV_OFFSET, addressBytes(k.src));
@@ -73,5 +75,7 @@ export function flowHash(k: FlowKey): number {
   const sp = k.srcPort ?? 0;
   const dp = k.dstPort ?? 0;
   h = fnv(h, Uint8Array.of(k.protocol, sp >>> 8, sp & 0xff, dp >>> 8, dp & 0xff));
-  return h >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

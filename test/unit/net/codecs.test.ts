@@ -278,6 +278,11 @@ describe('mpls-in-udp', () => {
     expect(flowHash({ src: Uint8Array.of(10, 1, 1, 1), dst: '10.2.2.2', protocol: 6, srcPort: 1000, dstPort: 80 })).toBe(a);
     expect(flowHash({ src: '10.1.1.1', dst: '10.2.2.2', protocol: 6, srcPort: 1001, dstPort: 80 })).not.toBe(a);
   });
+  it('spreads connections whose source ports are all even (as Linux gives connect()) over two ECMP members', () => {
+    const members = [0, 0];
+    for (let sp = 40000; sp < 40400; sp += 2) members[flowHash({ src: '10.47.255.236', dst: '10.105.137.227', protocol: 6, srcPort: sp, dstPort: 8888 }) % 2]!++;
+    expect(Math.min(...members)).toBeGreaterThan(70);
+  });
 });
 
 describe('dhcp', () => {
