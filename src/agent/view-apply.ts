@@ -12,6 +12,12 @@
  *   backends on two nodes the control node holds two paths and clients get ECMP (S5);
  * - the NAT policy for both, in front of the firewall hook another module provides.
  *
+ * Flows carry the decision of their first packet. When a view changes what decides (firewall
+ * policies, policy sets, tags, a port's tags, floating IPs, services), every flow is flushed,
+ * both directions, so the next packet meets the new policy: Contrail re-evaluates its flows on
+ * such changes, and dropping them is the simplest way to the same result. Other changes
+ * (routes, preferences, VXLAN ids, ports coming and going) leave flows alone.
+ *
  * A binding whose port has no pod yet applies when the pod comes and goes when it goes: the
  * applier re-runs on every pod change as well as on every view.
  */
@@ -47,6 +53,26 @@ function isIpv4(s: string): boolean {
   }
 }
 
+/** The parts of a view the firewall and NAT hooks are made of (ports' tags apart). */
+function policyParts(v: AgentView | undefined): string {
+  return JSON.stringify(v ? [v.firewallPolicies, v.policySets, v.tags, v.floatingIps, v.services] : [[], [], [], [], []]);
+}
+
+/**
+ * Whether flows judged under `before` may be judged otherwise under `after`. A port in both
+ * whose tags or addresses changed counts; a port new or gone does not (its flows come and go
+ * with its pod).
+ */
+export function policyChanged(before: AgentView | undefined, after: AgentView): boolean {
+  if (policyParts(before) !== policyParts(after)) return true;
+  const old = new Map((before?.ports ?? []).map((p) => [p.name, p]));
+  for (const p of after.ports) {
+    const o = old.get(p.name);
+    if (o && JSON.stringify([o.tags, o.ips, o.network]) !== JSON.stringify([p.tags, p.ips, p.network])) return true;
+  }
+  return false;
+}
+
 function portMapping(m: ViewPortMap): PortMapping {
   const proto = PROTOCOL[m.protocol];
   return { ...(proto !== undefined ? { proto } : {}), port: m.port, targetPort: m.targetPort };
@@ -69,25 +95,32 @@ export class ViewApplier {
     this.installPolicy([], []);
   }
 
-  /** Takes a new view (the whole of it) and brings routes, publications and NAT in line. */
+  /**
+   * Takes a new view (the whole of it) and brings routes, publications and NAT in line; flows
+   * judged by a policy the view changed are flushed.
+   */
   apply(view: AgentView): void {
+    const changed = policyChanged(this.view, view);
     this.view = view;
     if (this.firewallFrom) this.firewall = this.firewallFrom(view);
     this.sync();
+    if (changed) this.flushFlows();
   }
 
-  /** The hook NAT composes with (a firewall); undefined: allow everything NAT does not decide. */
+  /** The hook NAT composes with (a firewall); undefined: allow everything NAT does not decide. Flushes all flows. */
   setFirewall(hook: PolicyHook | undefined): void {
     this.firewallFrom = undefined;
     this.firewall = hook;
     this.sync();
+    this.flushFlows();
   }
 
-  /** A firewall hook made from each view as it arrives (and from the current one now). */
+  /** A firewall hook made from each view as it arrives (and from the current one now). Flushes all flows. */
   setFirewallFrom(make: ((view: AgentView) => PolicyHook | undefined) | undefined): void {
     this.firewallFrom = make;
     this.firewall = make && this.view ? make(this.view) : undefined;
     this.sync();
+    this.flushFlows();
   }
 
   /** Stops following pod changes; what was applied stays. */
@@ -217,6 +250,12 @@ export class ViewApplier {
       agent.removeNetwork(instance);
       this.joined.delete(instance);
     }
+  }
+
+  /** Every flow pair goes: the next packet of each is a first packet again. */
+  private flushFlows(): void {
+    const flows = this.agent.router.flows;
+    for (const e of flows.list()) if (flows.get(e.index)) flows.removePair(e);
   }
 
   private installPolicy(fips: FloatingIp[], vips: ServiceVip[]): void {

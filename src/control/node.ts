@@ -72,6 +72,8 @@ export class ControlNode {
       ...(g.xmpp.gracefulRestart !== undefined ? { gracefulRestart: { staleTimeMs: g.xmpp.gracefulRestart * 1000 } } : {}),
       // Read at each subscription and push: always the current model.
       config: { viewOf: (vrouter) => agentViewOf(this.model, vrouter) },
+      // Items name the network a path came from (service chains, policy leaks), not the VRF's.
+      networkOf: (index) => this.instances.networkOfIndex(index),
       ...opts.xmpp,
     });
     this.instances = new RoutingInstances({ hub: this.hub, store: this.speaker.store, speaker: this.speaker, scheduleFlush: () => this.xmpp.scheduleFlush() });
@@ -150,7 +152,7 @@ export class ControlNode {
     for (const [addr, b] of now) if (old.get(addr) !== JSON.stringify(b)) this.speaker.addNeighbor(speakerNeighbor(b, this.opts.connectRetry));
   }
 
-  // ---------- REST: /api/<type>[/<fq name>], /api/model, /api/routing-instances ----------
+  // ---------- REST: /api/<type>[/<fq name>], /api/model, /api/routing-instances, /api/service-chains ----------
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
@@ -169,6 +171,11 @@ export class ControlNode {
         return ri ? send(res, 200, ri) : send(res, 404, { error: `no routing instance '${name}'` });
       }
       if (type === 'vpn') return send(res, 200, this.instances.describe().vpn);
+      if (type === 'service-chains') {
+        if (method !== 'GET') return send(res, 405, { error: 'method not allowed' });
+        if (name !== undefined) return send(res, 404, { error: 'service chains are listed whole: GET /api/service-chains' });
+        return send(res, 200, this.instances.serviceChains());
+      }
       if (!isObjectType(type) || extra !== undefined) return send(res, 404, { error: `no object type '${type}'` });
       if (method === 'GET') {
         if (name === undefined) return send(res, 200, toDocument(objectsOf(this.model, type)));

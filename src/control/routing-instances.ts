@@ -89,6 +89,8 @@ export class RoutingInstances {
   /** Export RT -> the VN index of the instances exporting it; -1 when several VNs do. */
   private vnByTarget = new Map<bigint, number>();
   private readonly chains: ServiceChains;
+  /** VN index -> network fq name, for the OriginVN of route items. */
+  private networkByIndex = new Map<number, string>();
   private asn = 64512;
 
   constructor(private readonly o: RoutingInstancesOptions) {
@@ -171,6 +173,7 @@ export class RoutingInstances {
       if (!old) produced.push(...this.replicator.addVrf(this.o.hub.table(name, 'inet'), inst.config));
       else if (JSON.stringify(old.view) !== JSON.stringify(inst.view)) produced.push(...this.replicator.updateVrf(name + INET_SUFFIX, inst.config));
     }
+    this.networkByIndex = new Map([...want.values()].map((i) => [i.view.index, i.view.virtualNetwork]));
     this.vnByTarget = new Map();
     for (const inst of want.values()) {
       for (const rt of inst.config.exportTargets) {
@@ -194,6 +197,11 @@ export class RoutingInstances {
 
   get(name: string): RoutingInstanceView | undefined {
     return this.instances.get(name)?.view;
+  }
+
+  /** The fq name of the network with this VN index (an OriginVN's), if it has an instance. */
+  networkOfIndex(index: number): string | undefined {
+    return this.networkByIndex.get(index);
   }
 
   /** The RD of an agent path in the VPN table: `<next hop>:<instance-id the agent subscribed with>`. */
@@ -338,6 +346,9 @@ export class RoutingInstances {
     const index = inst === undefined ? undefined : this.instances.get(inst)?.view.index;
     // A service-chain path already names the far network, as Contrail sends it.
     if (index !== undefined && !ext.some(isOriginVn)) ext.push(originVnCommunity(this.asn, index));
+    // Contrail's control node keeps extended communities sorted (ExtCommunity normalises), so
+    // a gateway reads route targets first and MPLSoGRE (tunnel type 11) before MPLSoUDP (13).
+    ext.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const extra: Record<string, ExtraValue> = {};
     for (const [k, v] of Object.entries(p.attrs.extra)) if (k !== 'agent' && k !== SERVICE_CHAIN_KEY) extra[k] = v;
     return this.o.store.with(p.attrs, { origin: 'incomplete', extCommunities: ext, extra });

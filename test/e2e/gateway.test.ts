@@ -1,8 +1,9 @@
 /**
  * Issue 6, the SDN gateway (book: the MX "camaro"; here gobgpd + `weft gateway`).
  *
- * First the pure parts (gobgpd TOML, reading GoBGP's RIB, the forwarding core) with no
- * kernel. Then a topology of the test's own, shaped like the lab's weft-gateway corner:
+ * The pure parts (gobgpd TOML, reading GoBGP's RIB, the forwarding core) are tested without a
+ * kernel in test/unit/gateway/. Here, a topology of the test's own, shaped like the lab's
+ * weft-gateway corner:
  *
  *   h6-<n>-inet  eth0 198.51.100.2/24 ---- to-inet 198.51.100.1/24  h6-<n>-gw
  *                                         lo 192.168.0.204/32, br-fabric 10.169.25.1/24,
@@ -22,197 +23,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtherType, IcmpType, IpProtocol, decodeEthernet, decodeGre, decodeIpv4, decodeMpls, encodeEthernet, encodeGre, encodeIcmp, encodeIpv4, encodeMpls, encodeUdp } from '../../codecs/net/index.js';
-import { gobgpdConfig, gobgpRouteTarget } from '../../src/gateway/gobgpd-config.js';
-import { importedPaths, ribPathsFromText, selectRoutes } from '../../src/gateway/gobgp-rib.js';
-import { addVpnRouteArgs, delVpnRouteArgs } from '../../src/gateway/gobgp-cli.js';
-import { GatewayForwarder } from '../../src/gateway/forwarder.js';
-import { RouteSync } from '../../src/gateway/route-sync.js';
 import { inNs, must, procs, requireRootAndTools, run, start, stop, until, WEFT, type Started } from './support/procs.js';
 
 const LOOPBACK = '192.168.0.204';
 const GW_LABEL = 299776;
-const TAP_MAC = '02:00:00:00:02:04';
-
-// ---------------------------------------------------------------------------------------
-// Pure parts
-
-/** gobgp's JSON for one labelled VPNv4 path, as gobgpd 3.10 prints it. */
-function gobgpPath(o: { prefix: string; label: number; rd: string; nh: string; rts: string[]; lp?: number; med?: number; best?: boolean }) {
-  const [admin, assigned] = [o.rd.slice(0, o.rd.lastIndexOf(':')), Number(o.rd.slice(o.rd.lastIndexOf(':') + 1))];
-  const nlri = { prefix: o.prefix, labels: [o.label], rd: { type: admin.includes('.') ? 1 : 0, admin: admin.includes('.') ? admin : Number(admin), assigned } };
-  const attrs: unknown[] = [{ type: 1, value: 2 }];
-  if (o.med !== undefined) attrs.push({ type: 4, metric: o.med });
-  if (o.lp !== undefined) attrs.push({ type: 5, value: o.lp });
-  attrs.push({ type: 16, value: [...o.rts.map((v) => ({ type: 0, subtype: 2, value: v })), { type: 3, subtype: 12, tunnel_type: 11 }] });
-  attrs.push({ type: 14, nexthop: o.nh, afi: 1, safi: 128, value: [nlri] });
-  return { nlri, age: 1, best: o.best ?? true, attrs, stale: false };
-}
-
-function rib(paths: ReturnType<typeof gobgpPath>[]): string {
-  const out: Record<string, unknown[]> = {};
-  for (const p of paths) (out[`${p.nlri.rd.admin}:${p.nlri.rd.assigned}:${p.nlri.prefix}`] ??= []).push(p);
-  return JSON.stringify(out);
-}
-
-function internetFrame(src: string, dst: string, proto: 'icmp' | 'udp', id: number, ttl = 63): Uint8Array {
-  const payload =
-    proto === 'icmp'
-      ? encodeIcmp({ type: IcmpType.ECHO_REQUEST, identifier: id, sequence: 1, data: new Uint8Array(8) })
-      : encodeUdp({ srcPort: id, dstPort: 9, payload: new Uint8Array(4) }, { src, dst });
-  const ip = encodeIpv4({ src, dst, protocol: proto === 'icmp' ? IpProtocol.ICMP : IpProtocol.UDP, ttl, payload });
-  return encodeEthernet({ dst: TAP_MAC, src: '02:00:00:00:00:99', etherType: EtherType.IPV4, payload: ip });
-}
-
-function fabricGre(label: number, innerDst: string, opts: { greProto?: number; outerDst?: string } = {}): Uint8Array {
-  const icmp = encodeIcmp({ type: IcmpType.ECHO_REPLY, identifier: 7, sequence: 1, data: new Uint8Array(8) });
-  const inner = encodeIpv4({ src: '203.0.113.2', dst: innerDst, protocol: IpProtocol.ICMP, ttl: 64, payload: icmp });
-  const gre = encodeGre({ protocolType: opts.greProto ?? EtherType.MPLS, payload: encodeMpls({ labels: [{ label, ttl: 64 }], payload: inner }) });
-  return encodeIpv4({ src: '10.169.25.20', dst: opts.outerDst ?? LOOPBACK, protocol: IpProtocol.GRE, ttl: 64, payload: gre });
-}
-
-describe('gateway: gobgpd configuration', () => {
-  it('writes gobgpd 3.x TOML with the VRF, its route targets, the neighbour and multipath', () => {
-    const t = gobgpdConfig({
-      routerId: LOOPBACK,
-      as: 64512,
-      localAddress: LOOPBACK,
-      neighbors: [{ address: '10.169.25.19' }],
-      vrfs: [{ name: 'k8s-test', rd: '192.168.0.204:1', importRts: ['target:500:500'], exportRts: ['target:500:500', 'target:64512:8000001'] }],
-    });
-    expect(t).toContain('[global.config]\n  as = 64512\n  router-id = "192.168.0.204"\n  port = 179\n  local-address-list = ["192.168.0.204"]\n');
-    expect(t).toContain('[global.use-multiple-paths.config]\n  enabled = true\n');
-    expect(t).toContain('neighbor-address = "10.169.25.19"\n    peer-as = 64512\n  [neighbors.transport.config]\n    local-address = "192.168.0.204"\n');
-    expect(t).toContain('afi-safi-name = "l3vpn-ipv4-unicast"');
-    expect(t).toContain('[[vrfs]]\n  [vrfs.config]\n    name = "k8s-test"\n    id = 1\n    rd = "192.168.0.204:1"\n    import-rt-list = ["500:500"]\n    export-rt-list = ["500:500", "64512:8000001"]\n');
-    expect(gobgpRouteTarget('target:10.0.0.1:5')).toBe('10.0.0.1:5');
-    expect(() => gobgpdConfig({ routerId: '1.2.3.4"', as: 1, localAddress: '1.2.3.4', neighbors: [], vrfs: [] })).toThrow(/router-id/);
-    expect(() => gobgpdConfig({ routerId: '1.2.3.4', as: 1, localAddress: '1.2.3.4', neighbors: [], vrfs: [{ name: 'v', rd: 'x', importRts: [], exportRts: [] }] })).toThrow(/route distinguisher/);
-  });
-
-  it('builds the gobgp CLI lines that add and withdraw the own route', () => {
-    const r = { prefix: '198.51.100.0/24', label: GW_LABEL, rd: '192.168.0.204:1', rts: ['target:500:500'], nexthop: LOOPBACK, encap: 'mpls-in-gre' as const };
-    expect(addVpnRouteArgs(r).join(' ')).toBe('global rib -a vpnv4 add 198.51.100.0/24 label 299776 rd 192.168.0.204:1 nexthop 192.168.0.204 rt 500:500 encap mpls-in-gre');
-    expect(delVpnRouteArgs(r).join(' ')).toBe('global rib -a vpnv4 del 198.51.100.0/24 label 299776 rd 192.168.0.204:1');
-  });
-});
-
-describe('gateway: routes from GoBGP', () => {
-  const text = rib([
-    gobgpPath({ prefix: '203.0.113.2/32', label: 30, rd: '10.169.25.20:5', nh: '10.169.25.20', rts: ['500:500', '64512:8000016'], lp: 200, med: 100 }),
-    gobgpPath({ prefix: '203.0.113.3/32', label: 31, rd: '10.169.25.20:6', nh: '10.169.25.20', rts: ['500:500'] }),
-    gobgpPath({ prefix: '203.0.113.3/32', label: 41, rd: '10.169.25.21:6', nh: '10.169.25.21', rts: ['500:500'] }),
-    // Standby (S7): lower local-pref loses to the 200 path of the same prefix.
-    gobgpPath({ prefix: '203.0.113.2/32', label: 50, rd: '10.169.25.21:5', nh: '10.169.25.21', rts: ['500:500'], lp: 100 }),
-    // Not imported, not best, and the gateway's own route.
-    gobgpPath({ prefix: '10.1.0.0/16', label: 42, rd: '10.169.25.21:7', nh: '10.169.25.21', rts: ['600:600'] }),
-    gobgpPath({ prefix: '203.0.113.9/32', label: 43, rd: '10.169.25.21:8', nh: '10.169.25.21', rts: ['500:500'], best: false }),
-    gobgpPath({ prefix: '198.51.100.0/24', label: GW_LABEL, rd: '192.168.0.204:1', nh: LOOPBACK, rts: ['500:500'] }),
-  ]);
-
-  it('imports by route target, keeps labels and next hops, prefers local-pref and keeps equal paths as ECMP', () => {
-    const { paths, skipped } = ribPathsFromText(text);
-    expect(skipped).toBe(0);
-    const routes = selectRoutes(importedPaths(paths, { importRts: ['target:500:500'], ownRd: '192.168.0.204:1', ownNexthop: LOOPBACK }));
-    expect(routes.map((r) => [r.prefix, r.paths.map((p) => `${p.nexthop}/${p.label}`)])).toEqual([
-      ['203.0.113.2/32', ['10.169.25.20/30']],
-      ['203.0.113.3/32', ['10.169.25.20/31', '10.169.25.21/41']],
-    ]);
-    expect(routes[0]!.paths[0]).toMatchObject({ rd: '10.169.25.20:5', localPref: 200, med: 100, rts: ['target:500:500', 'target:64512:8000016'] });
-  });
-
-  it('skips what is not a labelled VPNv4 path and survives any JSON', () => {
-    for (const bad of ['', 'null', 'not json', '[]', '{"x": 1}', '{"x": [null, 1, {"nlri": {}}]}', JSON.stringify({ k: [{ nlri: { prefix: '1.2.3.4/33', labels: [1], rd: { admin: '1.1.1.1', assigned: 1 } }, attrs: [] }] })]) {
-      const r = ribPathsFromText(bad);
-      expect(r.paths).toEqual([]);
-    }
-    expect(ribPathsFromText('{"x": [null, 1]}').skipped).toBe(2);
-  });
-
-  it('reports a changed table once, and own routes GoBGP lost', () => {
-    const own = { prefix: '198.51.100.0/24', label: GW_LABEL, rd: '192.168.0.204:1', rts: ['target:500:500'], nexthop: LOOPBACK, encap: 'mpls-in-gre' as const };
-    const s = new RouteSync({ importRts: ['target:500:500'], advertise: [own] });
-    const first = s.onRib(text);
-    expect(first.routes).toHaveLength(2);
-    expect(first.readvertise).toEqual([]);
-    expect(s.onRib(text).routes).toBeUndefined();
-    const after = s.onRib('null');
-    expect(after.routes).toEqual([]);
-    expect(after.readvertise).toEqual([own]);
-  });
-});
-
-describe('gateway: forwarding core', () => {
-  const make = () => {
-    const f = new GatewayForwarder({ localAddress: LOOPBACK, label: GW_LABEL, accept: ['198.51.100.0/24'], tapMac: TAP_MAC });
-    const { paths } = ribPathsFromText(
-      rib([
-        gobgpPath({ prefix: '203.0.113.2/32', label: 30, rd: '10.169.25.20:5', nh: '10.169.25.20', rts: ['500:500'] }),
-        gobgpPath({ prefix: '203.0.113.0/24', label: 33, rd: '10.169.25.20:9', nh: '10.169.25.20', rts: ['500:500'] }),
-        gobgpPath({ prefix: '203.0.113.3/32', label: 31, rd: '10.169.25.20:6', nh: '10.169.25.20', rts: ['500:500'] }),
-        gobgpPath({ prefix: '203.0.113.3/32', label: 41, rd: '10.169.25.21:6', nh: '10.169.25.21', rts: ['500:500'] }),
-      ]),
-    );
-    f.setRoutes(selectRoutes(importedPaths(paths, { importRts: ['target:500:500'] })));
-    return f;
-  };
-
-  it('sends an Internet packet to a FIP as MPLSoGRE from the loopback with the longest match label', () => {
-    const f = make();
-    const a = f.fromInternet(internetFrame('198.51.100.2', '203.0.113.2', 'icmp', 1, 63));
-    expect(a.type).toBe('fabric');
-    if (a.type !== 'fabric') return;
-    const outer = decodeIpv4(a.packet);
-    expect(outer).toMatchObject({ src: LOOPBACK, dst: '10.169.25.20', protocol: IpProtocol.GRE, checksumOk: true });
-    const gre = decodeGre(outer.payload);
-    expect(gre).toMatchObject({ protocolType: 0x8847, version: 0, checksumPresent: false, keyPresent: false });
-    const mpls = decodeMpls(gre.payload);
-    expect(mpls.labels).toEqual([{ label: 30, tc: 0, bottom: true, ttl: 63 }]);
-    expect(decodeIpv4(mpls.payload)).toMatchObject({ src: '198.51.100.2', dst: '203.0.113.2', ttl: 63 });
-    const b = f.fromInternet(internetFrame('198.51.100.2', '203.0.113.7', 'icmp', 1));
-    expect(b.type === 'fabric' && decodeMpls(decodeGre(decodeIpv4(b.packet).payload).payload).labels[0]!.label).toBe(33);
-    expect(f.fromInternet(internetFrame('198.51.100.2', '192.0.2.1', 'icmp', 1))).toMatchObject({ type: 'drop', reason: 'NoRoute' });
-    expect(f.counters.drops.NoRoute).toBe(1);
-  });
-
-  it('spreads flows over ECMP members by the 5-tuple and keeps each flow on one', () => {
-    const f = make();
-    const memberOf = (sport: number) => {
-      const a = f.fromInternet(internetFrame('198.51.100.2', '203.0.113.3', 'udp', sport));
-      return a.type === 'fabric' ? a.dst : a.type;
-    };
-    const first = new Map<number, string>();
-    for (let sport = 40000; sport < 40064; sport++) first.set(sport, memberOf(sport));
-    const counts = [...first.values()].reduce<Record<string, number>>((m, d) => ((m[d] = (m[d] ?? 0) + 1), m), {});
-    expect(Object.keys(counts).sort()).toEqual(['10.169.25.20', '10.169.25.21']);
-    expect(Math.min(...Object.values(counts))).toBeGreaterThan(10);
-    for (const [sport, dst] of first) expect(memberOf(sport)).toBe(dst);
-    const paths = f.routes().find((r) => r.prefix === '203.0.113.3/32')!.paths;
-    expect(paths.reduce((n, p) => n + p.packets, 0)).toBe(128);
-  });
-
-  it('delivers MPLSoGRE with its own label to the TAP and counts everything else as drops', () => {
-    const f = make();
-    const a = f.fromFabric(fabricGre(GW_LABEL, '198.51.100.2'));
-    expect(a.type).toBe('tap');
-    if (a.type !== 'tap') return;
-    const eth = decodeEthernet(a.frame);
-    expect(eth).toMatchObject({ dst: TAP_MAC, etherType: EtherType.IPV4 });
-    expect(decodeIpv4(eth.payload)).toMatchObject({ src: '203.0.113.2', dst: '198.51.100.2', ttl: 64, checksumOk: true });
-    const cases: [Uint8Array, string][] = [
-      [fabricGre(30, '198.51.100.2'), 'InvalidLabel'],
-      [fabricGre(GW_LABEL, '10.169.25.21'), 'NoRoute'],
-      [fabricGre(GW_LABEL, '198.51.100.2', { greProto: 0x0800 }), 'InvalidProtocol'],
-      [fabricGre(GW_LABEL, '198.51.100.2', { outerDst: '10.169.25.1' }), 'InvalidPacket'],
-      [fabricGre(GW_LABEL, '198.51.100.2').subarray(0, 26), 'InvalidPacket'],
-      [fabricGre(GW_LABEL, '198.51.100.2').subarray(0, 30), 'InvalidPacket'],
-      [new Uint8Array(0), 'InvalidPacket'],
-    ];
-    for (const [pkt, reason] of cases) expect(f.fromFabric(pkt), reason).toMatchObject({ type: 'drop', reason });
-    expect(f.counters.fabric).toEqual({ rx: 8, toInternet: 1 });
-    expect(f.fromInternet(new Uint8Array(5))).toMatchObject({ type: 'drop', reason: 'InvalidPacket' });
-  });
-});
 
 // ---------------------------------------------------------------------------------------
 // Namespaces, gobgpd, `weft gateway`, a GRE responder

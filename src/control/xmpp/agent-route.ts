@@ -9,6 +9,7 @@ import {
 } from '../../../codecs/xmpp/index.js';
 import type { Path } from '../../rib/path.js';
 import { agentExtraOf } from '../agent-path.js';
+import { originVnOfAttrs } from '../origin-vn.js';
 import type { AgentRoute, RouteUpdate, UnicastFamily } from '../route-hub.js';
 import { violation } from './violation.js';
 
@@ -117,6 +118,27 @@ export function virtualNetworkOf(instance: string): string {
   return i > 0 ? instance.slice(0, i) : 'unresolved';
 }
 
+/** A VN index's fq name (the model's virtual networks), undefined when no network has it. */
+export type NetworkOfIndex = (index: number) => string | undefined;
+
+const VRF_TABLE_SUFFIXES = ['.inet.0', '.inet6.0'];
+
+/**
+ * The network a path belongs to, as Contrail's CN names it per next hop (10.1): the OriginVN
+ * community's network (`unresolved` when no network has that index). A path without one is
+ * the VRF's own unless it was replicated from another VRF: Contrail stamps OriginVN on agent
+ * paths when it takes them in, weft only when they leave for BGP, so the VRF it came from
+ * stands in. A plain BGP route (a gateway's) stays the VRF's.
+ */
+export function pathNetwork(p: Path, instance: string, networkOf: NetworkOfIndex | undefined): string {
+  const index = originVnOfAttrs(p.attrs);
+  if (networkOf && index !== undefined) return networkOf(index) ?? 'unresolved';
+  const home = p.primary?.table;
+  const suffix = home === undefined ? undefined : VRF_TABLE_SUFFIXES.find((x) => home.endsWith(x));
+  if (home !== undefined && suffix !== undefined) return virtualNetworkOf(home.slice(0, -suffix.length));
+  return virtualNetworkOf(instance);
+}
+
 function nextHopOf(p: Path, vn: string): UnicastNextHop {
   const x = agentExtraOf(p);
   const label = p.labels?.[0] ?? 0;
@@ -134,13 +156,17 @@ function sameNextHop(a: UnicastNextHop, b: UnicastNextHop): boolean {
   );
 }
 
-/** One item per prefix; ECMP paths become next-hops, one per distinct (address, label, encap, VN, tags). */
-export function routeItem(family: UnicastFamily, instance: string, u: RouteUpdate): PublishItem {
+/**
+ * One item per prefix; ECMP paths become next-hops, one per distinct (address, label, encap, VN,
+ * tags). The entry's network is the best path's. Without `networkOf` OriginVN is not read
+ * (every path then names the VRF's network or the one it was replicated from).
+ */
+export function routeItem(family: UnicastFamily, instance: string, u: RouteUpdate, networkOf?: NetworkOfIndex): PublishItem {
   const best = u.ecmp[0]!;
-  const vn = virtualNetworkOf(instance);
+  const vn = pathNetwork(best, instance, networkOf);
   const nextHops: UnicastNextHop[] = [];
   for (const p of u.ecmp) {
-    const nh = nextHopOf(p, vn);
+    const nh = nextHopOf(p, p === best ? vn : pathNetwork(p, instance, networkOf));
     if (!nextHops.some((o) => sameNextHop(o, nh))) nextHops.push(nh);
   }
   const x = agentExtraOf(best);

@@ -29,7 +29,7 @@ import {
 } from '../../../codecs/xmpp/index.js';
 import type { Path } from '../../rib/path.js';
 import type { AgentRoute, RouteUpdate, UnicastFamily } from '../route-hub.js';
-import { agentRoute, itemPrefix, routeItem, unicastFamilyOf } from './agent-route.js';
+import { agentRoute, itemPrefix, routeItem, unicastFamilyOf, type NetworkOfIndex } from './agent-route.js';
 import { ProtocolViolation, violation } from './violation.js';
 
 /**
@@ -129,6 +129,8 @@ export interface AgentSessionOptions {
   maxUnitBytes?: number;
   /** Default 65536. */
   maxSubscriptions?: number;
+  /** Names the network of a path's OriginVN in route items (absent: OriginVN is not read). */
+  networkOf?: NetworkOfIndex;
 }
 
 /**
@@ -161,7 +163,7 @@ function itemsSpan(text: string): [number, number] {
   return [text.indexOf('<items'), text.lastIndexOf('</event>')];
 }
 
-function sharedBodies(family: UnicastFamily, instance: string, updates: readonly RouteUpdate[]): SharedBodies {
+function sharedBodies(family: UnicastFamily, instance: string, updates: readonly RouteUpdate[], networkOf: NetworkOfIndex | undefined): SharedBodies {
   const node = familyNode(family, instance);
   const memo = bodyMemo.get(updates);
   if (memo?.node === node) return memo;
@@ -173,7 +175,7 @@ function sharedBodies(family: UnicastFamily, instance: string, updates: readonly
       continue;
     }
     let item = itemMemo.get(u.ecmp);
-    if (!item) itemMemo.set(u.ecmp, (item = routeItem(family, instance, u)));
+    if (!item) itemMemo.set(u.ecmp, (item = routeItem(family, instance, u, networkOf)));
     items.push(item);
   }
   const bodies: Uint8Array[] = [];
@@ -226,7 +228,7 @@ interface Subscription {
 }
 
 export class AgentSession {
-  private readonly opts: Required<Omit<AgentSessionOptions, 'subcluster'>> & { subcluster: string | undefined };
+  private readonly opts: Required<Omit<AgentSessionOptions, 'subcluster' | 'networkOf'>> & { subcluster: string | undefined; networkOf: NetworkOfIndex | undefined };
   private readonly framer: XmppFramer;
   private stateValue: SessionState = 'await-open';
   private agentName: string | undefined;
@@ -257,6 +259,7 @@ export class AgentSession {
       subcluster: options.subcluster,
       maxUnitBytes: options.maxUnitBytes ?? 1 << 20,
       maxSubscriptions: options.maxSubscriptions ?? 65_536,
+      networkOf: options.networkOf,
     };
     this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
   }
@@ -367,7 +370,7 @@ export class AgentSession {
     const out: SessionAction[] = [];
     const sub = this.subs.get(instance);
     if (this.stateValue !== 'established' || !sub || sub.noRibout || updates.length === 0) return out;
-    const { bodies } = sharedBodies(family, instance, updates);
+    const { bodies } = sharedBodies(family, instance, updates, this.opts.networkOf);
     if (bodies.length === 0) return out;
     const env = (this.envelope ??= this.makeEnvelope());
     for (const body of bodies) out.push(new SharedSend([env.head, body, env.tail]));

@@ -13,6 +13,7 @@ import { originVnCommunity } from '../../../src/control/origin-vn.js';
 import { formatExtCommunity } from '../../../src/rib/route-target.js';
 import { publishPair, subscribeIq, type DocRoute } from '../../unit/control/doc-stanzas.js';
 import { ScriptedAgent } from '../../support/scripted-agent.js';
+import { networksOf } from './item-networks.js';
 
 const LAB = new URL('../../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
 const HOST = '127.0.0.1';
@@ -113,6 +114,13 @@ describe('service chain left <> right through csrx (book ch. 10)', () => {
     await b.until('10.10.10.1/32 in the right VRF', () => b.route(RIGHT_NODE, '10.10.10.1/32') != null);
     expect(b.route(RIGHT_NODE, '10.10.10.1/32')).toEqual(hop(AGENT_A, LABEL.csrxRight));
     expect(b.route(RIGHT_NODE, '10.10.10.2/32')).toEqual(hop(AGENT_A, LABEL.csrxRight));
+    // Items name the far network (the chain route's OriginVN), as Contrail's do; the VRF's own
+    // routes keep its network.
+    const netsAtA = a.routesBy(networksOf);
+    expect(netsAtA.get(`${LEFT_NODE} 20.20.20.1/32`)).toEqual({ entry: RIGHT_VN, hops: [RIGHT_VN] });
+    expect(netsAtA.get(`${LEFT_NODE} 20.20.20.2/32`)).toEqual({ entry: RIGHT_VN, hops: [RIGHT_VN] });
+    expect(netsAtA.get(`${LEFT_NODE} 10.10.10.1/32`)).toEqual({ entry: LEFT_VN, hops: [LEFT_VN] });
+    expect(b.routesBy(networksOf).get(`${RIGHT_NODE} 10.10.10.1/32`)).toEqual({ entry: LEFT_VN, hops: [LEFT_VN] });
     // No loop: the left pods in the left VRF keep their own next hops only (nothing chained
     // back), likewise on the right.
     await new Promise((r) => setTimeout(r, 200));
@@ -124,6 +132,14 @@ describe('service chain left <> right through csrx (book ch. 10)', () => {
     expect(chains.sort()).toEqual([
       [LEFT_VN, RIGHT_VN, '10.10.10.2', true, ['20.20.20.1/32', '20.20.20.2/32']],
       [RIGHT_VN, LEFT_VN, '20.20.20.2', true, ['10.10.10.1/32', '10.10.10.2/32']],
+    ]);
+    // The REST API lists the same chains.
+    const listed = await fetch(`${node.restUrl}/api/service-chains`);
+    expect(listed.status).toBe(200);
+    const body = (await listed.json()) as { serviceInstance: string; network: string; port: string; farNetwork: string; connected: boolean; prefixes: string[] }[];
+    expect(body.map((c) => [c.serviceInstance, c.network, c.port, c.farNetwork, c.connected, c.prefixes]).sort()).toEqual([
+      ['default-domain:k8s-default:csrx', LEFT_VN, 'default-domain:k8s-default:csrx-left', RIGHT_VN, true, ['20.20.20.1/32', '20.20.20.2/32']],
+      ['default-domain:k8s-default:csrx', RIGHT_VN, 'default-domain:k8s-default:csrx-right', LEFT_VN, true, ['10.10.10.1/32', '10.10.10.2/32']],
     ]);
 
     // In bgp.l3vpn.0 as Contrail sends them: RD of the csrx interface's agent and instance,
@@ -175,5 +191,7 @@ describe('service chain left <> right through csrx (book ch. 10)', () => {
     expect(vpnKeys.filter((k) => k.endsWith('20.20.20.1/32'))).toEqual([`${AGENT_B}:${B_RIGHT_ID}:20.20.20.1/32`]);
     expect(vpnKeys.filter((k) => k.endsWith('10.10.10.1/32'))).toEqual([`${AGENT_A}:${A_LEFT_ID}:10.10.10.1/32`]);
     expect(node.instances.serviceChains()).toEqual([]);
+    expect(await (await fetch(`${node.restUrl}/api/service-chains`)).json()).toEqual([]);
+    expect((await fetch(`${node.restUrl}/api/service-chains`, { method: 'POST', body: '{}' })).status).toBe(405);
   });
 });

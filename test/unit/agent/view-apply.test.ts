@@ -10,6 +10,7 @@ import { decodeEthernet, decodeGre, decodeIpv4, decodeMpls, decodeTcp, decodeUdp
 import { emptyAgentView, type AgentView, type ViewPort } from '../../../src/config/agent-view.js';
 import { Agent, type PodInfo } from '../../../src/agent/agent.js';
 import { DEFAULT_LOCAL_PREFERENCE, ViewApplier } from '../../../src/agent/view-apply.js';
+import { firewallHook } from '../../../src/agent/firewall.js';
 import { reconnectDelayMs, type ReceivedRoute } from '../../../src/agent/xmpp-client.js';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
@@ -380,9 +381,11 @@ describe('service VIP with a local and a remote backend (S5)', () => {
     agent.routes.update('cn1', cnRoute(POD_RI, `${VIP}/32`, [{ address: NODE_B, label: WS2_LABEL }], SVC_VN));
     expect(agent.publishedRoutes().some((r) => r.prefix === `${VIP}/32`)).toBe(false);
     expect(agent.vrfOf(SVC_RI)).toBeUndefined();
-    expect(agent.router.flows.list().filter((e) => e.action.type === 'nat')).toEqual([]);
-    // Untranslated flows to the VIP stay: they belong to B's backend.
-    expect(agent.router.flows.list().some((e) => e.key.dst === VIP && e.action.type === 'forward')).toBe(true);
+    // A service is policy: every flow is flushed, the translated ones and the rest.
+    expect(agent.router.flows.list()).toEqual([]);
+    // An earlier connection's next packet is judged afresh: to B, the only backend left.
+    const mid = one(process(agent.router, fromPod({ mac: MACS[CLIENT]! }, tcpPacket(client.port.ip, VIP, 40000, 8888, { ack: true })), client.vif.index));
+    expect(tunnelled(mid)).toMatchObject({ dst: NODE_B, label: WS2_LABEL });
     // With no local backend, every new connection is forwarded untouched.
     for (let sport = 41000; sport < 41010; sport++) {
       const a = one(process(agent.router, fromPod({ mac: MACS[CLIENT]! }, tcpPacket(client.port.ip, VIP, sport, 8888, { syn: true })), client.vif.index));
@@ -534,4 +537,77 @@ describe('two agents and a control node on 127.0.0.1: VIP ECMP and re-publishing
   function A(): Agent {
     return agents[0]!;
   }
+});
+
+describe('a view changing the policy re-evaluates the flows (Contrail re-evaluates; weft flushes)', () => {
+  const { agent, applier } = nodeA();
+  applier.setFirewallFrom((v) => firewallHook(v, agent));
+  agent.onView!(labView('A'));
+  const ws1 = addPod(agent, applier, WS1);
+  const client = addPod(agent, applier, CLIENT);
+  const key = (dport: number, sport = 45000) => ({ vrf: client.vrf, proto: 6, src: client.port.ip, dst: ws1.port.ip, sport, dport });
+  const send = (dport: number, flags: { syn?: boolean; ack?: boolean }, sport = 45000): Action =>
+    one(process(agent.router, fromPod({ mac: MACS[CLIENT]! }, tcpPacket(client.port.ip, ws1.port.ip, sport, dport, flags)), client.vif.index));
+
+  /** labView('A') with a global policy set denying app=client -> app=webserver TCP 80. */
+  function denyView(o: ViewOptions = {}): AgentView {
+    const v = labView('A', o);
+    v.firewallPolicies = [
+      {
+        name: 'default-domain:k8s-default:deny-web',
+        rules: [
+          { sequence: 1, action: 'deny', direction: '>', protocol: 'tcp', ports: [80], endpoint1: { tags: ['app=client'], any: false }, endpoint2: { tags: ['app=webserver'], any: false } },
+        ],
+      },
+    ];
+    v.policySets = [{ name: 'default-domain:k8s-default:aps', firewallPolicies: [{ policy: 'default-domain:k8s-default:deny-web', sequence: 1 }], tags: [] }];
+    return v;
+  }
+
+  it('flows made before a policy set arrives are flushed, both directions, and the next packet meets the new policy', () => {
+    expect(emitted(send(80, { syn: true })).vif).toBe(ws1.vif.index);
+    expect(emitted(send(8080, { syn: true })).vif).toBe(ws1.vif.index);
+    const [fwd, rev] = pair(agent, agent.router.flows.lookup(key(80)));
+    expect([flowActionString(fwd.action), flowActionString(rev.action)]).toEqual(['F', 'F']);
+    expect(agent.router.flows.size).toBe(4);
+
+    agent.onView!(denyView());
+    expect(agent.router.flows.list()).toEqual([]);
+    // The connection's next packet is a first packet again, and the new rule drops it.
+    expect(send(80, { ack: true })).toMatchObject({ type: 'drop', reason: 'FlowActionDrop' });
+    const [f, r] = pair(agent, agent.router.flows.lookup(key(80)));
+    expect([flowActionString(f.action), flowActionString(r.action)]).toEqual(['D(FwPolicy)', 'D(Unknown)']);
+    // What the rule does not name goes on, in a new flow.
+    expect(emitted(send(8080, { ack: true })).vif).toBe(ws1.vif.index);
+    expect(flowActionString(agent.router.flows.lookup(key(8080))!.action)).toBe('F');
+  });
+
+  it('changes that are not policy leave the flows alone: the same view again, a preference, a VXLAN id, a new port', () => {
+    const before = agent.router.flows.list().map((e) => [e.index, flowActionString(e.action)]);
+    expect(before).toHaveLength(4);
+    agent.onView!(denyView());
+    agent.onView!(denyView({ ws1Preference: 100, podVni: 5005 }));
+    const more = denyView({ ws1Preference: 100, podVni: 5005 });
+    more.ports.push({ ...viewPort(CLIENT, 'cent222', ['app=client', APP_CLIENT]), name: CLIENT2, mac: MACS[CLIENT2]!, ips: [IPS[CLIENT2]!] });
+    agent.onView!(more);
+    expect(agent.router.flows.list().map((e) => [e.index, flowActionString(e.action)])).toEqual(before);
+  });
+
+  it("a port's tags changing flushes: the client relabelled, the rule no longer matches", () => {
+    const v = denyView();
+    v.ports = v.ports.map((p) => (p.name === CLIENT ? { ...p, tags: ['app=other'], tagIds: [(1 << 16) | 3] } : p));
+    v.tags.push({ name: 'app=other', id: (1 << 16) | 3 });
+    agent.onView!(v);
+    expect(agent.router.flows.list()).toEqual([]);
+    expect(emitted(send(80, { ack: true })).vif).toBe(ws1.vif.index);
+    expect(flowActionString(agent.router.flows.lookup(key(80))!.action)).toBe('F');
+  });
+
+  it('the policy set going flushes again', () => {
+    agent.onView!(denyView());
+    expect(send(80, { ack: true }, 45001)).toMatchObject({ type: 'drop' });
+    agent.onView!(labView('A'));
+    expect(agent.router.flows.list()).toEqual([]);
+    expect(emitted(send(80, { ack: true }, 45001)).vif).toBe(ws1.vif.index);
+  });
 });
