@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { PodInterfaceView } from '../agent/service.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
@@ -18,23 +19,9 @@ publishes each /32 to the control nodes. Run it where the agent's API is reachab
   --json          print the agent's JSON answer
 `;
 
-interface InterfaceAnswer {
-  ifname?: string;
-  ip: string;
-  plen: number;
-  mac: string;
-  gateway: string;
-  osName: string;
-  vif: number;
-  vrf: number;
-  label: number;
-  network: string;
-}
-
-interface PodAnswer extends InterfaceAnswer {
-  name: string;
-  interfaces?: InterfaceAnswer[];
-}
+/** The agent's answer: its PodView (type only: the CLI does not load the agent). */
+type InterfaceAnswer = Pick<PodInterfaceView, 'ip' | 'plen' | 'mac' | 'gateway' | 'osName' | 'vif' | 'vrf' | 'label' | 'network'> & { ifname?: string };
+type PodAnswer = InterfaceAnswer & { name: string; interfaces?: InterfaceAnswer[] };
 
 export async function podCommand(args: string[], io: CliIo): Promise<number> {
   let parsed;

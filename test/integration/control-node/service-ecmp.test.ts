@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlModel, type ControlModel } from '../../../src/control/config-model.js';
 import { ControlNode } from '../../../src/control/node.js';
 import { publishPair, subscribeIq, type DocRoute } from '../../unit/control/doc-stanzas.js';
+import { modelOnLoopback } from '../../support/lab-model.js';
 import { ScriptedAgent } from '../../support/scripted-agent.js';
 
 const LAB = new URL('../../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
@@ -25,20 +26,6 @@ const ISO_RI = 'default-domain:k8s-ns-isolated:k8s-ns-isolated-pod-network:k8s-n
 const VIP = '10.105.137.227/32';
 const SVC = 'default-domain:k8s-default:service-web-clusterip';
 
-function loopbackModel(lab: ControlModel): ControlModel {
-  return {
-    ...lab,
-    global: {
-      ...lab.global,
-      routerId: HOST,
-      bgp: { ...lab.global.bgp, address: HOST, port: 0 },
-      xmpp: { ...lab.global.xmpp, address: HOST, port: 0 },
-      introspect: { address: HOST, port: 0 },
-      rest: { address: HOST, port: 0 },
-    },
-    bgpRouters: [],
-  };
-}
 
 describe('service VIP as ECMP through the control node (book lab)', () => {
   let node: ControlNode;
@@ -48,7 +35,7 @@ describe('service VIP as ECMP through the control node (book lab)', () => {
   const vip = (agent: string, nh: string, label: number): DocRoute => ({ agent, vrf: SVC_RI, prefix: VIP, nextHop: nh, label });
 
   beforeAll(async () => {
-    node = new ControlNode(loopbackModel(await loadControlModel(LAB)), { xmpp: { eorQuietMs: 200, eorRetryMs: 50 } });
+    node = new ControlNode(modelOnLoopback(await loadControlModel(LAB), HOST), { xmpp: { eorQuietMs: 200, eorRetryMs: 50 } });
     await node.start();
     a = new ScriptedAgent('cent222', HOST, node.xmppPort);
     b = new ScriptedAgent('cent333', HOST, node.xmppPort);

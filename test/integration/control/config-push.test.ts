@@ -22,6 +22,7 @@ import { agentViewOf } from '../../../src/control/agent-config.js';
 import { loadControlModel, type ControlModel } from '../../../src/control/config-model.js';
 import { ControlNode } from '../../../src/control/node.js';
 import { publishPair, subscribeIq } from '../../unit/control/doc-stanzas.js';
+import { modelOnLoopback } from '../../support/lab-model.js';
 import { ScriptedAgent } from '../../support/scripted-agent.js';
 
 const LAB = new URL('../../../fixtures/lab/book-lab.yaml', import.meta.url).pathname;
@@ -34,20 +35,6 @@ const CLIENT_FIP = `${POOL}:client-fip`;
 const CLIENT_PORT = `${D}:client-eth0`;
 const ISOLATED_1 = 'default-domain:k8s-ns-isolated:isolated-1-eth0';
 
-function loopbackModel(lab: ControlModel): ControlModel {
-  return {
-    ...lab,
-    global: {
-      ...lab.global,
-      routerId: HOST,
-      bgp: { ...lab.global.bgp, address: HOST, port: 0 },
-      xmpp: { ...lab.global.xmpp, address: HOST, port: 0 },
-      introspect: { address: HOST, port: 0 },
-      rest: { address: HOST, port: 0 },
-    },
-    bgpRouters: [],
-  };
-}
 
 /** Section 8.1's subscription as the notes write it. */
 function configSubscribeXml(agent: string, node: string, verb = 'subscribe'): string {
@@ -113,7 +100,7 @@ describe('config pushed to agents over XMPP (book lab on loopback)', () => {
   let adapter: XmppClientAdapter | undefined;
 
   beforeAll(async () => {
-    node = new ControlNode(loopbackModel(await loadControlModel(LAB)), { xmpp: { eorQuietMs: 200, eorRetryMs: 50 } });
+    node = new ControlNode(modelOnLoopback(await loadControlModel(LAB), HOST), { xmpp: { eorQuietMs: 200, eorRetryMs: 50 } });
     await node.start();
     a = new ScriptedAgent('cent222', HOST, node.xmppPort);
     await a.open();

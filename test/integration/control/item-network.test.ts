@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlModel, routingInstanceName, type ControlModel } from '../../../src/control/config-model.js';
 import { ControlNode } from '../../../src/control/node.js';
 import { publishPair, subscribeIq } from '../../unit/control/doc-stanzas.js';
+import { modelOnLoopback } from '../../support/lab-model.js';
 import { ScriptedAgent } from '../../support/scripted-agent.js';
 import { AS_PATH_EMPTY, attr, LOCAL_PREF_100, mpReachVpn, ORIGIN_IGP, RawPeer, updateBytes, vpnNlri } from '../../support/raw-peer.js';
 import { networksOf } from './item-networks.js';
@@ -33,16 +34,7 @@ function leakModel(lab: ControlModel): ControlModel {
   const policy = lab.networkPolicies.find((p) => p.rules.some((r) => r.serviceInstance !== undefined));
   if (!policy) throw new Error(`${LAB} has no service-chain policy to turn into a leak`);
   return {
-    ...lab,
-    global: {
-      ...lab.global,
-      routerId: HOST,
-      bgp: { ...lab.global.bgp, address: HOST, port: 0 },
-      xmpp: { ...lab.global.xmpp, address: HOST, port: 0 },
-      introspect: { address: HOST, port: 0 },
-      rest: { address: HOST, port: 0 },
-    },
-    bgpRouters: [{ name: 'gateway', address: GATEWAY, asn: ASN, port: 179, passive: true, routeReflectorClient: false }],
+    ...modelOnLoopback(lab, HOST, [{ name: 'gateway', address: GATEWAY, asn: ASN, port: 179, passive: true, routeReflectorClient: false }]),
     networkPolicies: [...lab.networkPolicies.filter((p) => p !== policy), { name: policy.name, rules: [rule] }],
   };
 }

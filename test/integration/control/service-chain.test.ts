@@ -12,6 +12,7 @@ import { ControlNode } from '../../../src/control/node.js';
 import { originVnCommunity } from '../../../src/control/origin-vn.js';
 import { formatExtCommunity } from '../../../src/rib/route-target.js';
 import { publishPair, subscribeIq, type DocRoute } from '../../unit/control/doc-stanzas.js';
+import { modelOnLoopback } from '../../support/lab-model.js';
 import { ScriptedAgent } from '../../support/scripted-agent.js';
 import { networksOf } from './item-networks.js';
 
@@ -37,16 +38,7 @@ function loopbackModel(lab: ControlModel): { model: ControlModel; policy: unknow
   const policy = lab.networkPolicies.find((p) => p.name === POLICY);
   if (!policy) throw new Error(`${LAB} has no policy ${POLICY}`);
   const model: ControlModel = {
-    ...lab,
-    global: {
-      ...lab.global,
-      routerId: HOST,
-      bgp: { ...lab.global.bgp, address: HOST, port: 0 },
-      xmpp: { ...lab.global.xmpp, address: HOST, port: 0 },
-      introspect: { address: HOST, port: 0 },
-      rest: { address: HOST, port: 0 },
-    },
-    bgpRouters: [],
+    ...modelOnLoopback(lab, HOST),
     networkPolicies: lab.networkPolicies.filter((p) => p.name !== POLICY),
   };
   return { model, policy: toDocument(policy) };

@@ -15,7 +15,7 @@ import { reconnectDelayMs, type ReceivedRoute } from '../../../src/agent/xmpp-cl
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
 import { flowActionString, formatFlowList, process, type Action, type FlowEntry } from '../../../src/vrouter/index.js';
-import { FABRIC_MAC, GATEWAY, NODE_A, NODE_B, UNDERLAY_MAC, fromPod, mplsOverGreFrame, mplsOverUdpFrame, tcpPacket } from '../vrouter/lab.js';
+import { FABRIC_MAC, GATEWAY, NODE_A, NODE_B, UNDERLAY_MAC, emitted, fromPod, mplsOverGreFrame, mplsOverUdpFrame, one, tcpPacket, tunnelled } from '../vrouter/lab.js';
 
 const POD_VN = 'default-domain:k8s-default:k8s-default-pod-network';
 const POD_RI = `${POD_VN}:k8s-default-pod-network`;
@@ -140,21 +140,6 @@ function cnRoute(vrf: string, prefix: string, hops: { address: string; label: nu
     securityGroups: [],
     communityTags: [],
   };
-}
-
-function one(actions: Action[]): Action {
-  expect(actions).toHaveLength(1);
-  return actions[0]!;
-}
-
-function emitted(a: Action): { vif: number; bytes: Uint8Array } {
-  if (a.type !== 'emit') throw new Error(`expected emit, got ${JSON.stringify({ ...a, bytes: undefined })}`);
-  return a;
-}
-
-function tunnelled(a: Action): Extract<Action, { type: 'tunnel' }> {
-  if (a.type !== 'tunnel') throw new Error(`expected tunnel, got ${JSON.stringify({ ...a, bytes: undefined })}`);
-  return a;
 }
 
 /** The pair of a flow, forward first. */

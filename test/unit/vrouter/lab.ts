@@ -18,7 +18,8 @@ import {
   encodeVxlan,
   type TcpFlags,
 } from '../../../codecs/net/index.js';
-import { VRouter, type PolicyHook } from '../../../src/vrouter/index.js';
+import { expect } from 'vitest';
+import { VRouter, type Action, type PolicyHook } from '../../../src/vrouter/index.js';
 
 export const NODE_A = '10.169.25.20';
 export const NODE_B = '10.169.25.21';
@@ -101,4 +102,20 @@ export function vxlanFrame(vni: number, inner: Uint8Array, from = NODE_B, flags?
   const vx = encodeVxlan({ vni, payload: innerEth, ...(flags !== undefined ? { flags } : {}) });
   const udp = encodeUdp({ srcPort: 50001, dstPort: 4789, payload: vx });
   return ethFrame(UNDERLAY_MAC, FABRIC_MAC, EtherType.IPV4, encodeIpv4({ src: from, dst: NODE_A, protocol: IpProtocol.UDP, payload: udp }));
+}
+
+/** The one action a packet produced. */
+export function one(actions: Action[]): Action {
+  expect(actions).toHaveLength(1);
+  return actions[0]!;
+}
+
+export function emitted(a: Action): { vif: number; bytes: Uint8Array } {
+  if (a.type !== 'emit') throw new Error(`expected emit, got ${JSON.stringify({ ...a, bytes: undefined })}`);
+  return a;
+}
+
+export function tunnelled(a: Action): Extract<Action, { type: 'tunnel' }> {
+  if (a.type !== 'tunnel') throw new Error(`expected tunnel, got ${JSON.stringify({ ...a, bytes: undefined })}`);
+  return a;
 }

@@ -37,24 +37,12 @@ import {
   tcpPacket,
   udpPacket,
   vxlanFrame,
+  emitted,
+  one,
+  tunnelled,
 } from './lab.js';
 
 const VROUTER_MAC = '00:00:5e:00:01:00';
-
-function one(actions: Action[]): Action {
-  expect(actions).toHaveLength(1);
-  return actions[0]!;
-}
-
-function emitted(a: Action): { vif: number; bytes: Uint8Array } {
-  if (a.type !== 'emit') throw new Error(`expected emit, got ${JSON.stringify({ ...a, bytes: undefined })}`);
-  return a;
-}
-
-function tunnelled(a: Action): Extract<Action, { type: 'tunnel' }> {
-  if (a.type !== 'tunnel') throw new Error(`expected tunnel, got ${JSON.stringify({ ...a, bytes: undefined })}`);
-  return a;
-}
 
 function dropped(a: Action): string {
   if (a.type !== 'drop') throw new Error(`expected drop, got ${a.type}`);
