@@ -31,7 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   mpls: { summary: 'show the vRouter MPLS label table', run: mplsCommand },
   flow: { summary: 'show the vRouter flow table', run: flowCommand },
   bgp: { summary: 'show BGP neighbors and routes', run: bgpCommand },
-  status: { summary: 'show the state of the daemons' },
+  status: { summary: 'show the state of the daemons (contrail-status)', run: async (a, io) => (await import('./status.js')).statusCommand(a, io) },
 };
 
 function help(): string {

@@ -354,6 +354,19 @@ describe('S4: floating IP on a pod (book 4283-4628, 6646-6701, 8144-8168)', () =
     expect(rev).toMatchObject({ src: POD.webserver1.ip, dst: '198.51.100.2', action: 'N(S)', rflow: fwd!.index });
     expect(nhOf(NS.a, fwd!.rpfNh)).toMatchObject({ type: 'tunnel', encapType: 'MPLSoGRE', sip: ADDR.a, dip: ADDR.gateway });
   });
+  it('unbound through the REST API the FIP leaves the gateway and stops answering; bound again, both come back', async () => {
+    const name = `${POOL}:webserver-1-fip`;
+    const fip = controlRest('GET', `floating-ips/${enc(name)}`).body as Record<string, unknown>;
+    expect(controlRest('PUT', `floating-ips/${enc(name)}`, { ...fip, ports: [] }).status).toBe(200);
+    try {
+      await until('the FIP withdrawn at the gateway', () => (gatewayPaths(`${FIP}/32`).length === 0 ? true : undefined));
+      expect(httpGet(NS.internet, `http://${FIP}/`, 2).status).toBe(0);
+    } finally {
+      expect(controlRest('PUT', `floating-ips/${enc(name)}`, fip).status).toBe(200);
+    }
+    await until('the FIP back at the gateway', () => (gatewayPaths(`${FIP}/32`).length === 1 ? true : undefined));
+    await until('the page through the FIP again', () => (httpGet(NS.internet, `http://${FIP}/`, 2).status === 200 ? true : undefined));
+  });
 });
 
 describe('S5: ClusterIP service with ECMP (book 5075-5333, 5505-5590)', () => {
