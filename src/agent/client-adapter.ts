@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { AgentXmppClient, ClientAction, ClientTimer } from './xmpp-client.js';
+import tls from 'node:tls';
+import type { AgentXmppClient, ClientAction, ClientTimer, ClientTls } from './xmpp-client.js';
 
 /**
  * node:net and timers around one AgentXmppClient: connects when told, feeds bytes and socket
  * events in, runs the actions out. Actions the client leaves to its owner (routes, down,
- * sweep, established) go to `onEvent` in order. Plain TCP; TLS (dialect notes 3.2) is not
- * done yet.
+ * sweep, established) go to `onEvent` in order. On the client's `start-tls` (dialect notes
+ * 3.2) the TCP socket is wrapped with tls.connect and the stream goes on through it.
  */
 
 export interface ControlNodeAddress {
@@ -23,7 +25,10 @@ export type ClientEvent = Extract<ClientAction, { type: 'established' | 'routes'
 const MAX_TIMER_MS = 0x7fffffff;
 
 export class XmppClientAdapter {
+  /** The connection's socket: TCP, then the TLSSocket around it once STARTTLS ran. */
   private socket: net.Socket | undefined;
+  /** The TCP socket under a TLSSocket, destroyed with it. */
+  private tcp: net.Socket | undefined;
   private readonly timers = new Map<ClientTimer, NodeJS.Timeout>();
   private readonly now: () => number;
 
@@ -45,7 +50,9 @@ export class XmppClientAdapter {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.socket?.destroy();
+    this.tcp?.destroy();
     this.socket = undefined;
+    this.tcp = undefined;
   }
 
   /** Runs actions from any of the client's methods (subscribe, publish, ...). */
@@ -75,13 +82,19 @@ export class XmppClientAdapter {
         case 'disconnect':
           if (this.socket) {
             const s = this.socket;
+            const tcp = this.tcp;
+            // Our close must not come back as the peer's: the listeners check this.socket.
             this.socket = undefined;
+            this.tcp = undefined;
             s.end();
-            // Our close must not come back as the peer's.
-            s.removeAllListeners('close');
-            s.removeAllListeners('end');
-            setTimeout(() => s.destroy(), 1_000).unref();
+            setTimeout(() => {
+              s.destroy();
+              tcp?.destroy();
+            }, 1_000).unref();
           }
+          break;
+        case 'start-tls':
+          this.startTls(a.tls);
           break;
         default:
           this.onEvent(a);
@@ -112,6 +125,63 @@ export class XmppClientAdapter {
       if (this.socket !== s) return;
       this.socket = undefined;
       this.run(up ? this.client.peerClosed(this.now()) : this.client.connectFailed(this.now()));
+    });
+  }
+
+  /**
+   * Section 3.2: TLS 1.2 or later over the connected socket. Without `ca` the CN's certificate
+   * is taken as it comes (Contrail verifies only with a CA file); with it, the chain must
+   * verify, and the name is not checked (the dialect gives none: agents dial addresses).
+   */
+  private startTls(files: ClientTls): void {
+    const tcp = this.socket;
+    if (!tcp) return;
+    let o: tls.ConnectionOptions;
+    try {
+      o = {
+        socket: tcp,
+        minVersion: 'TLSv1.2',
+        rejectUnauthorized: files.ca !== undefined,
+        checkServerIdentity: () => undefined,
+        ...(files.cert !== undefined ? { cert: readFileSync(files.cert) } : {}),
+        ...(files.key !== undefined ? { key: readFileSync(files.key) } : {}),
+        ...(files.ca !== undefined ? { ca: readFileSync(files.ca) } : {}),
+      };
+    } catch (e) {
+      this.run(this.client.tlsFailed(this.now(), (e as Error).message));
+      return;
+    }
+    let t: tls.TLSSocket;
+    try {
+      t = tls.connect(o);
+    } catch (e) {
+      // A key that is not the certificate's, a PEM that does not parse.
+      this.run(this.client.tlsFailed(this.now(), (e as Error).message));
+      return;
+    }
+    this.socket = t;
+    this.tcp = tcp;
+    let secured = false;
+    let failure: string | undefined;
+    t.on('secureConnect', () => {
+      if (this.socket !== t) return;
+      secured = true;
+      this.run(this.client.tlsEstablished(this.now()));
+    });
+    t.on('data', (b: Buffer) => {
+      if (this.socket === t) this.run(this.client.receive(b, this.now()));
+    });
+    t.on('error', (e: Error & { code?: string }) => {
+      failure ??= e.code ? `${e.code}: ${e.message}` : e.message;
+    });
+    t.on('close', () => {
+      if (this.socket !== t) return;
+      this.socket = undefined;
+      this.tcp = undefined;
+      tcp.destroy();
+      // A TLS alert after the handshake (the CN refusing our certificate under TLS 1.3) is a TLS failure too.
+      const tlsError = failure !== undefined && (!secured || /SSL|TLS|CERT/i.test(failure));
+      this.run(tlsError ? this.client.tlsFailed(this.now(), failure!) : this.client.peerClosed(this.now()));
     });
   }
 }

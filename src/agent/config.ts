@@ -8,11 +8,15 @@
  *   networks: [{ name: default-domain:k8s-default:vn1:vn1, vxlan-id: 5 }]
  *   introspect: { address: 127.0.0.1, port: 8085 }
  *   dataplane: { udp-senders: 8, source-port-base: 49152, gre: true }
+ *   tls: { cert: agent.pem, key: agent.key, ca: ca.pem }   # optional: STARTTLS to the control
+ *                                        # nodes; cert+key when the CN asks for them, ca to verify
+ *                                        # the CN; paths relative to this file
  */
 import { ENCAPSULATIONS } from '../config/control-model.js';
 import { ipv4 } from '../config/net.js';
 import { bool, defaultsOf, int, list, object, oneOf, optional, required, string, textOf, withDefault } from '../config/schema.js';
 import type { Infer } from '../config/schema.js';
+import { clientTlsSchema } from '../config/tls-files.js';
 
 export const DEFAULT_AGENT_INTROSPECT_PORT = 8085;
 
@@ -38,7 +42,8 @@ export const agentConfigSchema = object({
       'source-port-base': withDefault(int(0, 65535), 49152),
       gre: withDefault(bool(), true),
     }),
-  ),
+  ),  /** STARTTLS towards every control node (dialect notes 3.2); absent: plain. */
+  tls: optional(clientTlsSchema),
 });
 
 export type AgentFileConfig = Infer<typeof agentConfigSchema>;

@@ -117,6 +117,7 @@ export function agentConfigOf(f: AgentFileConfig): AgentConfig {
     controlNodes: f.controlNodes.map((c) => ({ host: c.address, port: c.port, localAddress: f.vhost.address })),
     encapPriority: [...f.encapsulation],
     networkVnis,
+    ...(f.tls !== undefined ? { client: { tls: { ...f.tls } } } : {}),
   };
 }
 
@@ -249,7 +250,8 @@ export class AgentService {
           osNameSuffix: suffix,
           ...(mtu !== undefined ? { mtu } : {}),
         })),
-      }).catch((e: Error) => {
+        // Offloads: TCP crosses the agent in TSO bursts (see src/agent/dataplane.ts).
+      }, { vnetHdr: true }).catch((e: Error) => {
         throw new HttpError(500, { error: `cannot create pod ${name}: ${e.message}` });
       });
       const infos: PodInfo[] = [];

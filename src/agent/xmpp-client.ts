@@ -38,9 +38,12 @@ import type { TunnelEncap } from '../vrouter/nexthop.js';
  * Unlike a session, a client outlives its TCP connections: it keeps what the agent wants the
  * control node to know (routing-instance subscriptions, local routes) and replays it on every
  * new session, and it owns the reconnect back-off. Dialect notes: identities 1, framing 2,
- * negotiation 3.1, timers 4, sequence 5, subscribe 8.2, publish + collection 8.3, agent EoR
- * 8.5, route items and retracts 10.1, CN EoR 10.2, how items are consumed 10.3, config
- * subscription 8.1 and config IQs 15.
+ * negotiation 3.1 and, with `tls`, 3.2 (the CN's header, its features offering STARTTLS,
+ * `<starttls/>`, `<proceed/>`, then a `start-tls` action: the adapter runs the handshake and
+ * answers `tlsEstablished` / `tlsFailed`, and the headers are exchanged again over TLS; a CN
+ * that does not offer STARTTLS is left, not spoken to in plain), timers 4, sequence 5,
+ * subscribe 8.2, publish + collection 8.3, agent EoR 8.5, route items and retracts 10.1, CN EoR
+ * 10.2, how items are consumed 10.3, config subscription 8.1 and config IQs 15.
  *
  * Routes received are not interpreted here beyond parsing: they go out as `routes` actions
  * for route-sync. Graceful restart on the agent side is signalled, not done, here: `down`
@@ -56,7 +59,8 @@ import type { TunnelEncap } from '../vrouter/nexthop.js';
  */
 
 export type ClientTimer = 'connect' | 'hold' | 'keepalive' | 'eor-rx' | 'stale';
-export type ClientState = 'idle' | 'connect-wait' | 'connecting' | 'await-header' | 'established';
+/** `await-features`, `await-proceed` and `tls-handshake` only with `tls`, before `await-header` again over TLS. */
+export type ClientState = 'idle' | 'connect-wait' | 'connecting' | 'await-header' | 'await-features' | 'await-proceed' | 'tls-handshake' | 'established';
 
 /** A next hop of a route received from the CN. */
 export interface ReceivedNextHop {
@@ -94,6 +98,8 @@ export type DownReason =
   | 'peer-stream-error'
   /** The CN sent bytes this side cannot frame or decode. */
   | 'protocol-error'
+  /** The TLS handshake failed or TLS broke (certificate not verified, alert). */
+  | 'tls-failed'
   | 'stopped';
 
 export type SweepReason = 'end-of-rib' | 'eor-timeout' | 'stale-timeout';
@@ -115,7 +121,23 @@ export type ClientAction =
   | { type: 'down'; reason: DownReason; error?: StreamError; detail?: string }
   /** Remove this CN's routes still stale. */
   | { type: 'sweep-stale'; reason: SweepReason }
+  /**
+   * Upgrade the connection to TLS as client, now, with these files: the sends before it leave
+   * in plain, everything after goes through TLS. Answer with `tlsEstablished` or `tlsFailed`.
+   */
+  | { type: 'start-tls'; tls: ClientTls }
   | { type: 'ignored'; what: string };
+
+/**
+ * TLS towards the control node (dialect notes 3.2), as PEM file paths, read at each handshake.
+ * `cert` and `key` go together (the CN may ask for them); with `ca` the CN's certificate must
+ * verify against it (the chain only: the dialect has no name to check it against).
+ */
+export interface ClientTls {
+  cert?: string;
+  key?: string;
+  ca?: string;
+}
 
 /** What the agent publishes for one local route (section 8.3). */
 export interface LocalRoute {
@@ -166,6 +188,8 @@ export interface AgentClientOptions {
    * control node (the first of its list, section 1) should; the agent sets false for the others.
    */
   configSubscribe?: boolean;
+  /** Negotiate STARTTLS on every session; absent: plain (section 3.1). */
+  tls?: ClientTls;
 }
 
 /** kConnectInterval: the back-off cap in seconds ([C:src/xmpp/xmpp_state_machine.h]). */
@@ -219,7 +243,7 @@ export function canonicalIpv4Prefix(text: string): string | undefined {
 
 export class AgentXmppClient {
   readonly agent: string;
-  private readonly opts: Required<Omit<AgentClientOptions, 'vhostMac' | 'subcluster'>> & { vhostMac: string; subcluster: string };
+  private readonly opts: Required<Omit<AgentClientOptions, 'vhostMac' | 'subcluster' | 'tls'>> & { vhostMac: string; subcluster: string; tls: ClientTls | undefined };
   /** The config pushed by this CN, merged (section 15). */
   private view: AgentView;
   /** Nodes this session has (re)sent, while objects of an earlier session wait for the sweep. */
@@ -239,6 +263,9 @@ export class AgentXmppClient {
   private staleSince: number | undefined;
   private eorReceived = false;
   private sessions = 0;
+  /** TLS is up on the current connection. */
+  private tlsUp = false;
+  private failure: string | undefined;
 
   constructor(options: AgentClientOptions) {
     const hold = options.holdTimeMs ?? 90_000;
@@ -259,6 +286,7 @@ export class AgentXmppClient {
       random,
       maxUnitBytes: options.maxUnitBytes ?? 1 << 20,
       configSubscribe: options.configSubscribe ?? true,
+      tls: options.tls,
     };
     this.view = emptyAgentView(options.agent, '');
     this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
@@ -280,6 +308,20 @@ export class AgentXmppClient {
   /** Sessions established so far. */
   get sessionCount(): number {
     return this.sessions;
+  }
+
+  /** Whether the current connection runs over TLS. */
+  get tls(): boolean {
+    return this.tlsUp;
+  }
+
+  /**
+   * How the last connection ended (`<reason>: <detail>`), undefined before any did: a failure
+   * before Established (TLS refused, certificate not verified...) emits no `down`, so this is
+   * where it shows.
+   */
+  get lastFailure(): string | undefined {
+    return this.failure;
   }
 
   /** The configuration this CN pushed, merged so far. */
@@ -311,7 +353,7 @@ export class AgentXmppClient {
     const out: ClientAction[] = [];
     const was = this.stateValue;
     for (const t of [...this.armed]) this.cancel(out, t);
-    if (was === 'connecting' || was === 'await-header' || was === 'established') out.push({ type: 'disconnect' });
+    if (was !== 'idle' && was !== 'connect-wait') out.push({ type: 'disconnect' });
     if (was === 'established') out.push({ type: 'down', reason: 'stopped' });
     this.stateValue = 'idle';
     return out;
@@ -321,11 +363,26 @@ export class AgentXmppClient {
   connected(now: number): ClientAction[] {
     const out: ClientAction[] = [];
     if (this.stateValue !== 'connecting') return out;
-    this.stateValue = 'await-header';
-    this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
-    this.lastRx = now;
-    out.push({ type: 'send', bytes: utf8.encode(encodeStreamOpen(agentStreamOpen(this.agent, this.opts.subcluster))) });
+    this.tlsUp = false;
+    this.openStream(out, now);
     this.arm(out, 'hold', this.opts.holdTimeMs);
+    return out;
+  }
+
+  /** The handshake `start-tls` began completed: the stream restarts from our header, over TLS. */
+  tlsEstablished(now: number): ClientAction[] {
+    const out: ClientAction[] = [];
+    if (this.stateValue !== 'tls-handshake') return out;
+    this.tlsUp = true;
+    this.openStream(out, now);
+    return out;
+  }
+
+  /** TLS failed (handshake, certificate, alert, unreadable files): the connection is over. */
+  tlsFailed(now: number, detail: string): ClientAction[] {
+    const out: ClientAction[] = [];
+    if (this.stateValue === 'idle' || this.stateValue === 'connect-wait' || this.stateValue === 'connecting') return out;
+    this.lose(out, now, 'tls-failed', true, detail);
     return out;
   }
 
@@ -340,13 +397,17 @@ export class AgentXmppClient {
   /** TCP closed or reset under us. */
   peerClosed(now: number): ClientAction[] {
     const out: ClientAction[] = [];
-    if (this.stateValue === 'await-header' || this.stateValue === 'established') this.lose(out, now, 'peer-closed', false);
+    const was = this.stateValue;
+    if (was === 'idle' || was === 'connect-wait' || was === 'connecting') return out;
+    // Before Established a close is a refusal (a CN that does not take our certificate just closes): say where it came.
+    this.lose(out, now, 'peer-closed', false, was === 'established' ? undefined : `closed by the control node in ${was}${this.tlsUp ? ' over TLS' : ''}`);
     return out;
   }
 
   receive(bytes: Uint8Array, now: number): ClientAction[] {
     const out: ClientAction[] = [];
-    if (this.stateValue !== 'await-header' && this.stateValue !== 'established') return out;
+    // Nothing before TCP is up, and during the handshake the bytes are TLS's, not the stream's.
+    if (this.stateValue === 'idle' || this.stateValue === 'connect-wait' || this.stateValue === 'connecting' || this.stateValue === 'tls-handshake') return out;
     // Any byte restarts the hold timer, stanza or keepalive (section 4).
     this.lastRx = now;
     let frames;
@@ -503,9 +564,11 @@ export class AgentXmppClient {
         this.lose(out, now, 'protocol-error', true, `<${s.kind}> before the stream header`);
         return false;
       }
-      this.establish(out, now);
+      if (this.opts.tls && !this.tlsUp) this.stateValue = 'await-features';
+      else this.establish(out, now);
       return true;
     }
+    if (this.stateValue !== 'established') return this.negotiate(s, out, now);
     switch (s.kind) {
       case 'stream-close':
         this.flushEvents(out, events);
@@ -626,6 +689,43 @@ export class AgentXmppClient {
     out.push({ type: 'config', view: this.view });
   }
 
+  /** Section 3.2 from the agent's side; returns false when the connection ended. */
+  private negotiate(s: Stanza, out: ClientAction[], now: number): boolean {
+    let why: string;
+    if (s.kind === 'stream-error') {
+      this.lose(out, now, 'peer-stream-error', true, s.text, s);
+      return false;
+    }
+    if (s.kind === 'stream-close') {
+      this.lose(out, now, 'peer-stream-close', true);
+      return false;
+    }
+    if (this.stateValue === 'await-features' && s.kind === 'features') {
+      // Never fall back to plain: a CN that does not offer TLS may not be the one configured.
+      if (!s.starttls) why = 'the control node does not offer STARTTLS';
+      else {
+        this.sendStanza(out, { kind: 'starttls' });
+        this.stateValue = 'await-proceed';
+        return true;
+      }
+    } else if (this.stateValue === 'await-proceed' && s.kind === 'proceed') {
+      this.stateValue = 'tls-handshake';
+      out.push({ type: 'start-tls', tls: this.opts.tls ?? {} });
+      return true;
+    } else if (s.kind === 'tls-failure') why = 'the control node refused STARTTLS (<failure/>)';
+    else why = `<${s.kind}> while negotiating TLS (${this.stateValue})`;
+    this.lose(out, now, 'protocol-error', true, why);
+    return false;
+  }
+
+  /** A new stream on this connection: fresh framer, our header first (never anything before it, 2.8). */
+  private openStream(out: ClientAction[], now: number): void {
+    this.stateValue = 'await-header';
+    this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
+    this.lastRx = now;
+    out.push({ type: 'send', bytes: utf8.encode(encodeStreamOpen(agentStreamOpen(this.agent, this.opts.subcluster))) });
+  }
+
   private flushEvents(out: ClientAction[], events: RouteEvent[]): void {
     if (events.length) out.push({ type: 'routes', events: events.splice(0) });
   }
@@ -675,6 +775,8 @@ export class AgentXmppClient {
   /** The session is over: stale its routes, schedule the next attempt. */
   private lose(out: ClientAction[], now: number, reason: DownReason, disconnect: boolean, detail?: string, error?: StreamError): void {
     const wasEstablished = this.stateValue === 'established';
+    this.tlsUp = false;
+    this.failure = detail === undefined ? reason : `${reason}: ${detail}`;
     for (const t of ['hold', 'keepalive', 'eor-rx'] as const) this.cancel(out, t);
     if (disconnect) out.push({ type: 'disconnect' });
     if (wasEstablished) {

@@ -14,7 +14,8 @@ and the agent API (default 127.0.0.1:8085) that \`weft pod\` and the table tools
 Needs root (TAPs, raw sockets, namespaces). SIGTERM or SIGINT stops it and deletes its pods.
 
   --config FILE   the YAML configuration (name, vhost, control-nodes, encapsulation,
-                  networks with vxlan-id, introspect, dataplane)
+                  networks with vxlan-id, introspect, dataplane, tls: {cert, key, ca}
+                  for XMPP over TLS)
   --check         validate the configuration and exit
 `;
 

@@ -141,7 +141,7 @@ async function runControlModel(file: string, check: boolean, io: CliIo, hooks: C
   }
   io.stdout.write(
     `weft control: BGP AS ${g.asn} router-id ${g.routerId} on ${g.bgp.address}:${node.bgpPort ?? g.bgp.port}, ${model.bgpRouters.length} BGP router(s)\n` +
-      `weft control: XMPP on ${g.xmpp.address}:${node.xmppPort}, ${node.instances.list().length} routing instance(s)\n` +
+      `weft control: XMPP on ${g.xmpp.address}:${node.xmppPort}${g.xmpp.tls ? " (TLS required)" : ""}, ${node.instances.list().length} routing instance(s)\n` +
       `weft control: introspect on ${node.introspectUrl}, REST API on ${node.restUrl}/api\n`,
   );
   hooks.onReady?.({ bgpPort: node.bgpPort, introspectUrl: node.introspectUrl, xmppPort: node.xmppPort, restUrl: node.restUrl });

@@ -23,6 +23,7 @@ import {
   withDefault,
 } from './schema.js';
 import type { Infer, Refinement, Schema } from './schema.js';
+import { serverTlsSchema } from './tls-files.js';
 
 export const DEFAULT_REST_PORT = 8082;
 export const DEFAULT_XMPP_PORT = 5269;
@@ -82,6 +83,8 @@ const globalSchema = object({
       'hold-time': withDefault(int(3, 65535), 90),
       /** Keep a departed agent's routes this many seconds (graceful restart helper); absent: drop at once. */
       'graceful-restart': optional(int(1, 3600)),
+      /** Every agent must STARTTLS (dialect notes 3.2); with `ca`, and show a certificate it signed. */
+      tls: optional(serverTlsSchema),
     }),
   ),
   introspect: listen('127.0.0.1', 8083),

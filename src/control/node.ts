@@ -70,6 +70,7 @@ export class ControlNode {
       port: g.xmpp.port,
       holdTimeMs: g.xmpp.holdTime * 1000,
       ...(g.xmpp.gracefulRestart !== undefined ? { gracefulRestart: { staleTimeMs: g.xmpp.gracefulRestart * 1000 } } : {}),
+      ...(g.xmpp.tls !== undefined ? { tls: g.xmpp.tls } : {}),
       // Read at each subscription and push: always the current model.
       config: { viewOf: (vrouter) => agentViewOf(this.model, vrouter) },
       // Items name the network a path came from (service chains, policy leaks), not the VRF's.
@@ -152,7 +153,7 @@ export class ControlNode {
     for (const [addr, b] of now) if (old.get(addr) !== JSON.stringify(b)) this.speaker.addNeighbor(speakerNeighbor(b, this.opts.connectRetry));
   }
 
-  // ---------- REST: /api/<type>[/<fq name>], /api/model, /api/routing-instances, /api/service-chains ----------
+  // ---------- REST: /api/<type>[/<fq name>], /api/model, /api/routing-instances, /api/service-chains, /api/xmpp-sessions ----------
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
@@ -171,6 +172,8 @@ export class ControlNode {
         return ri ? send(res, 200, ri) : send(res, 404, { error: `no routing instance '${name}'` });
       }
       if (type === 'vpn') return send(res, 200, this.instances.describe().vpn);
+      // The agents with an established session (`weft status` counts them against the model's vrouters).
+      if (type === 'xmpp-sessions') return method === 'GET' ? send(res, 200, this.xmpp.agentNames().map((agent) => ({ agent }))) : send(res, 405, { error: 'method not allowed' });
       if (type === 'service-chains') {
         if (method !== 'GET') return send(res, 405, { error: 'method not allowed' });
         if (name !== undefined) return send(res, 404, { error: 'service chains are listed whole: GET /api/service-chains' });

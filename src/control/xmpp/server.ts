@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { StreamError } from '../../../codecs/xmpp/index.js';
 import type { AgentView } from '../../config/agent-view.js';
 import { diffViews, fullView } from '../agent-config.js';
@@ -9,11 +11,13 @@ import { AgentSession, type AgentSessionOptions, type CloseReason, type SessionA
 
 /**
  * The node:net adapter: accepts agents on TCP (5269 by default), runs one AgentSession per
- * connection, and wires sessions to a RouteHub. Plain TCP only; TLS (dialect notes 3.2) is a
- * later job. Writes do not wait for drain: a slow agent's socket queues the route messages,
- * but their `<items>` bytes are shared with every other subscriber (session.ts), so what it
- * holds is mostly references; pausing the publishers for one slow reader would let any agent
- * stall all the others.
+ * connection, and wires sessions to a RouteHub. With `tls` every session must STARTTLS
+ * (dialect notes 3.2): the session decides when, this adapter wraps the accepted socket in a
+ * server TLSSocket on its `start-tls` action (TLS 1.2 at least; with `ca`, the agent must show
+ * a certificate that CA signed, as Contrail's verify_peer). Writes do not wait for drain: a
+ * slow agent's socket queues the route messages, but their `<items>` bytes are shared with
+ * every other subscriber (session.ts), so what it holds is mostly references; pausing the
+ * publishers for one slow reader would let any agent stall all the others.
  *
  * Config (dialect notes 8.1, 15): an agent's config subscription gets the whole view of its
  * vrouter from `config.viewOf`, and `pushConfig()` (called when the model changed) sends each
@@ -25,7 +29,15 @@ export interface ConfigSource {
   viewOf(vrouter: string): AgentView;
 }
 
-export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost'> {
+/** PEM files, read once by listen(). */
+export interface XmppTlsFiles {
+  cert: string;
+  key: string;
+  /** Agents must present a certificate this CA signed. */
+  ca?: string;
+}
+
+export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost' | 'requireTls'> {
   hub: RouteHub;
   /** Our stream `from` (default 'weft-control'). */
   serverHost?: string;
@@ -42,6 +54,8 @@ export interface XmppServerOptions extends Omit<AgentSessionOptions, 'serverHost
   now?: () => number;
   /** Absent: config subscriptions are accepted and nothing is pushed. */
   config?: ConfigSource;
+  /** Require STARTTLS with this certificate and key on every session. */
+  tls?: XmppTlsFiles;
 }
 
 export interface SessionDownEvent {
@@ -49,10 +63,19 @@ export interface SessionDownEvent {
   remoteAddress: string;
   reason: CloseReason;
   error?: StreamError;
+  /** Why, when no stream error says it (a TLS failure). */
+  detail?: string;
+}
+
+export interface EstablishedEvent {
+  agent: string;
+  remoteAddress: string;
+  /** The TLS version negotiated (`TLSv1.3`), absent on a plain session. */
+  tls?: string;
 }
 
 export interface XmppServerEvents {
-  established: [{ agent: string; remoteAddress: string }];
+  established: [EstablishedEvent];
   down: [SessionDownEvent];
 }
 
@@ -62,9 +85,25 @@ function plainAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/**
+ * Why OpenSSL did not verify the peer's certificate against our CA, or undefined when it did.
+ * A server TLSSocket made by hand gets no verdict: tls.Server checks it in its own 'secure'
+ * listener (lib/_tls_wrap.js `onServerSocketSecure`) through the handle's verifyError, which
+ * is not public; the same call is made here. Without it this fails closed.
+ */
+function peerVerifyError(t: tls.TLSSocket): string | undefined {
+  const handle = (t as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+  if (typeof handle?.verifyError !== 'function') return 'cannot tell whether it verifies (node:tls internals changed)';
+  const e = handle.verifyError();
+  if (!e) return t.getPeerX509Certificate() ? undefined : 'none presented';
+  return e.code ? `${e.code}: ${e.message}` : e.message;
+}
+
 class Connection implements RouteSubscriber {
   readonly session: AgentSession;
   readonly remoteAddress: string;
+  /** The accepted socket, then the TLSSocket around it once STARTTLS ran. */
+  socket: net.Socket;
   private readonly timers = new Map<SessionTimer, NodeJS.Timeout>();
   /** Set at Established (the agent name is known only then). */
   sourceValue: XmppSource | undefined;
@@ -76,11 +115,33 @@ class Connection implements RouteSubscriber {
 
   constructor(
     private readonly server: XmppServer,
-    readonly socket: net.Socket,
+    readonly tcp: net.Socket,
     options: AgentSessionOptions,
   ) {
+    this.socket = tcp;
     this.session = new AgentSession(options);
-    this.remoteAddress = plainAddress(socket.remoteAddress);
+    this.remoteAddress = plainAddress(tcp.remoteAddress);
+  }
+
+  /**
+   * Bytes, end and close of `s` go to the session while `s` is the connection's socket; `down`
+   * says what its end means to the session (default: the peer closed).
+   */
+  listen(s: net.Socket, down: (now: number) => SessionAction[] = (now) => this.session.peerClosed(now)): void {
+    s.on('data', (b: Buffer) => {
+      if (this.socket !== s) return;
+      this.run(this.session.receive(b, this.server.now()));
+      this.server.scheduleFlush();
+    });
+    const ended = (): void => {
+      if (this.socket !== s) return;
+      this.run(down(this.server.now()));
+      this.server.scheduleFlush();
+    };
+    s.on('end', ended);
+    s.on('close', ended);
+    // Resets and the like: 'close' follows and does the work.
+    s.on('error', () => {});
   }
 
   get source(): XmppSource {
@@ -93,13 +154,47 @@ class Connection implements RouteSubscriber {
 
   run(actions: SessionAction[]): void {
     // Corked, the writes of one batch of actions leave as one writev.
-    const cork = actions.length > 1 && !this.socket.destroyed;
-    if (cork) this.socket.cork();
+    const sock = this.socket;
+    const cork = actions.length > 1 && !sock.destroyed;
+    let startTls = false;
+    if (cork) sock.cork();
     try {
-      for (const a of actions) this.act(a);
+      for (const a of actions) {
+        if (a.type === 'start-tls') startTls = true;
+        else this.act(a);
+      }
     } finally {
-      if (cork) this.socket.uncork();
+      if (cork) sock.uncork();
     }
+    // After the uncork: `<proceed/>` must be on its way in plain before TLS owns the socket.
+    if (startTls) this.startTls();
+  }
+
+  private startTls(): void {
+    const context = this.server.secureContext;
+    if (!context || this.ended || this.tcp.destroyed) {
+      this.run(this.session.tlsFailed(this.server.now(), 'TLS is not configured on this server'));
+      return;
+    }
+    const requireCert = this.server.verifiesAgents;
+    const t = new tls.TLSSocket(this.tcp, { isServer: true, secureContext: context, requestCert: requireCert, rejectUnauthorized: requireCert });
+    this.socket = t;
+    let failure: string | undefined;
+    t.on('secure', () => {
+      if (this.socket !== t) return;
+      if (requireCert) {
+        const why = peerVerifyError(t);
+        if (why !== undefined) {
+          this.run(this.session.tlsFailed(this.server.now(), `agent certificate not accepted: ${why}`));
+          return;
+        }
+      }
+      this.run(this.session.tlsEstablished(this.server.now()));
+    });
+    t.on('error', (e: Error & { code?: string }) => {
+      failure ??= e.code ? `${e.code}: ${e.message}` : e.message;
+    });
+    this.listen(t, (now) => (failure !== undefined ? this.session.tlsFailed(now, failure) : this.session.peerClosed(now)));
   }
 
   private act(a: SessionAction): void {
@@ -151,23 +246,39 @@ class Connection implements RouteSubscriber {
       case 'ignored':
         break;
       case 'close':
-        this.end(a.reason, a.error);
+        this.end(a.reason, a.error, a.detail);
+        break;
+      case 'start-tls':
+        // run() does it, after the batch.
         break;
     }
   }
 
   /** The session is over: flush what was written, drop the socket, leave the hub. */
-  end(reason: CloseReason, error?: StreamError): void {
+  end(reason: CloseReason, error?: StreamError, detail?: string): void {
     if (this.ended) return;
     this.ended = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    if (!this.socket.destroyed) {
-      this.socket.end();
+    const sock = this.socket;
+    if (reason === 'tls-failed') {
+      // Nothing more can be said over a broken TLS session.
+      sock.destroy();
+      this.tcp.destroy();
+    } else if (!sock.destroyed) {
+      sock.end();
       // A peer that never reads must not keep the socket (and its buffer) forever.
-      setTimeout(() => this.socket.destroy(), 5_000).unref();
+      setTimeout(() => {
+        sock.destroy();
+        this.tcp.destroy();
+      }, 5_000).unref();
     }
-    this.server.gone(this, reason, error);
+    this.server.gone(this, reason, error, detail);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.tcp.destroy();
   }
 }
 
@@ -183,18 +294,44 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   /** Agents whose stale paths wait for a sweep. */
   private readonly staleTimers = new Map<string, { source: XmppSource; timer: NodeJS.Timeout }>();
   private flushScheduled = false;
+  private readonly tlsFiles: XmppTlsFiles | undefined;
+  private context: tls.SecureContext | undefined;
+  /** Agents must present a certificate the configured CA signed. */
+  readonly verifiesAgents: boolean;
 
   constructor(options: XmppServerOptions) {
     super();
     this.options = options;
     this.hub = options.hub;
     this.now = options.now ?? (() => performance.now());
-    const { hub: _hub, host: _host, port: _port, gracefulRestart: _gr, now: _now, config: _config, ...session } = options;
-    this.sessionOptions = { ...session, serverHost: options.serverHost ?? 'weft-control' };
+    const { hub: _hub, host: _host, port: _port, gracefulRestart: _gr, now: _now, config: _config, tls: tlsFiles, ...session } = options;
+    this.sessionOptions = { ...session, serverHost: options.serverHost ?? 'weft-control', requireTls: tlsFiles !== undefined };
+    this.tlsFiles = tlsFiles;
+    this.verifiesAgents = tlsFiles?.ca !== undefined;
     this.netServer = net.createServer((socket) => this.accept(socket));
   }
 
+  /** Our certificate and key (and the agents' CA), read by listen(); undefined without TLS. */
+  get secureContext(): tls.SecureContext | undefined {
+    return this.context;
+  }
+
+  /** Rejects when the TLS files cannot be read or do not make a context (a key not the cert's...). */
   listen(): Promise<net.AddressInfo> {
+    const f = this.tlsFiles;
+    if (f && !this.context) {
+      try {
+        this.context = tls.createSecureContext({
+          cert: readFileSync(f.cert),
+          key: readFileSync(f.key),
+          ...(f.ca !== undefined ? { ca: readFileSync(f.ca) } : {}),
+          // Contrail's server refuses SSLv2/3 and its client TLS 1.0 (dialect notes 3.2): 1.2 is the floor here.
+          minVersion: 'TLSv1.2',
+        });
+      } catch (e) {
+        return Promise.reject(new Error(`XMPP TLS: ${(e as Error).message}`));
+      }
+    }
     return new Promise((resolve, reject) => {
       this.netServer.once('error', reject);
       this.netServer.listen(this.options.port ?? 5269, this.options.host, () => {
@@ -218,7 +355,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const closed = new Promise<void>((resolve) => this.netServer.close(() => resolve()));
     for (const c of [...this.connections]) {
       c.run(c.session.close('system-shutdown', 'control node shutting down'));
-      c.socket.destroy();
+      c.destroy();
     }
     for (const s of this.staleTimers.values()) clearTimeout(s.timer);
     this.staleTimers.clear();
@@ -239,18 +376,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     socket.setNoDelay(true);
     const c = new Connection(this, socket, this.sessionOptions);
     this.connections.add(c);
-    socket.on('data', (b: Buffer) => {
-      c.run(c.session.receive(b, this.now()));
-      this.scheduleFlush();
-    });
-    const down = (): void => {
-      c.run(c.session.peerClosed(this.now()));
-      this.scheduleFlush();
-    };
-    socket.on('end', down);
-    socket.on('close', down);
-    // Resets and the like: 'close' follows and does the work.
-    socket.on('error', () => {});
+    c.listen(socket);
     c.run(c.session.start(this.now()));
   }
 
@@ -270,7 +396,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     c.sourceValue = xmppSource(agent, c.remoteAddress);
     c.registered = true;
     this.agents.set(agent, c);
-    this.emit('established', { agent, remoteAddress: c.remoteAddress });
+    const ev: EstablishedEvent = { agent, remoteAddress: c.remoteAddress };
+    if (c.socket instanceof tls.TLSSocket) ev.tls = c.socket.getProtocol() ?? 'TLS';
+    this.emit('established', ev);
   }
 
   /** A new config subscription: the vrouter's whole view, at once, ahead of anything queued after it. */
@@ -310,7 +438,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     }
   }
 
-  gone(c: Connection, reason: CloseReason, error?: StreamError): void {
+  gone(c: Connection, reason: CloseReason, error?: StreamError, detail?: string): void {
     this.connections.delete(c);
     const agent = c.sourceValue?.agent;
     if (c.registered) {
@@ -323,6 +451,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     }
     const ev: SessionDownEvent = { agent: c.session.agent, remoteAddress: c.remoteAddress, reason };
     if (error) ev.error = error;
+    if (detail !== undefined) ev.detail = detail;
     this.emit('down', ev);
   }
 

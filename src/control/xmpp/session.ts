@@ -15,6 +15,7 @@ import {
   serverStreamOpen,
   streamError,
   streamErrorFor,
+  tlsFeatures,
   type CollectionIq,
   type ConfigChange,
   type Iq,
@@ -37,10 +38,15 @@ import { ProtocolViolation, violation } from './violation.js';
  * actions out. The adapter (server.ts) owns the socket and the clock and runs the actions in
  * order; routes go to and come from a RouteHub through it.
  *
- * Dialect notes: negotiation 3.1 (plain only: TLS, 3.2, is a later job and STARTTLS is refused),
- * timers 4, sequence 5, subscriptions 8.2, publish + collection pairing 2.7 / 8.3, agent EoR
- * 8.5, items and retracts 10.1 (reflected to the sender too), CN EoR 10.2, config subscription
- * 8.1 and config IQs 15 (the view itself comes from the adapter through `sendConfig`).
+ * Dialect notes: negotiation 3.1, and 3.2 when `requireTls` is set: after the headers the
+ * session offers `<starttls><required/>`, takes nothing but `<starttls/>`, answers `<proceed/>`
+ * with a `start-tls` action (the adapter runs the handshake and reports back through
+ * `tlsEstablished` / `tlsFailed`), then expects the agent's header again on the new stream.
+ * Without `requireTls` STARTTLS is refused. The open timer covers the whole negotiation, TLS
+ * handshake included. Timers 4, sequence 5, subscriptions 8.2, publish + collection pairing
+ * 2.7 / 8.3, agent EoR 8.5, items and retracts 10.1 (reflected to the sender too), CN EoR 10.2,
+ * config subscription 8.1 and config IQs 15 (the view itself comes from the adapter through
+ * `sendConfig`).
  *
  * Where the real CN asserts or silently drops, this session sends an RFC 6120 stream error
  * and closes, and only this session:
@@ -54,14 +60,17 @@ import { ProtocolViolation, violation } from './violation.js';
  *   policy-violation     the dialect's ordering rules: publish without subscription, duplicate
  *                        subscribe, unsubscribe without subscription, collection without
  *                        publish, publish not followed by its collection, collection naming
- *                        another node
+ *                        another node; with TLS required, anything but `<starttls/>` after
+ *                        the headers, or anything sent after `<starttls/>` before `<proceed/>`
  *   resource-constraint  too many subscriptions
  *   not-authorized       a stanza before the stream header
  *   improper-addressing  stream header without `from`
  *   host-unknown         stream header `to` other than the control node's JID
  *   unsupported-version  stream version other than 1.x
- *   invalid-from         a stanza whose `from` is not the agent
- *   unsupported-stanza-type  `<presence>`, TLS negotiation elements, event items from an agent
+ *   invalid-from         a stanza whose `from` is not the agent; a header after TLS naming
+ *                        another agent than the one before it
+ *   unsupported-stanza-type  `<presence>`, TLS negotiation elements (but the one `<starttls/>`
+ *                        TLS mode asks for), event items from an agent
  *   connection-timeout   nothing received for the hold time
  * Things the CN ignores (IQs other than `set`, config IQs other than (un)subscriptions, a
  * second virtual-router subscription, virtual-machine subscriptions (weft pushes the ports
@@ -70,7 +79,8 @@ import { ProtocolViolation, violation } from './violation.js';
  */
 
 export type SessionTimer = 'open' | 'hold' | 'keepalive' | 'eor';
-export type SessionState = 'await-open' | 'established' | 'closed';
+/** `await-starttls` and `tls-handshake` only with `requireTls`; `await-open` again after the handshake. */
+export type SessionState = 'await-open' | 'await-starttls' | 'tls-handshake' | 'established' | 'closed';
 
 export type CloseReason =
   /** This side sent a stream error. */
@@ -83,7 +93,9 @@ export type CloseReason =
   /** No stream header within the open time (section 4): `</stream:stream>` and close. */
   | 'open-timeout'
   /** The adapter asked (shutdown, conflict). */
-  | 'local';
+  | 'local'
+  /** The TLS handshake failed or TLS broke (a certificate the CA does not sign...): nothing more can be sent. */
+  | 'tls-failed';
 
 export type SessionAction =
   /**
@@ -106,8 +118,13 @@ export type SessionAction =
   /** The agent's end-of-RIB, in either form (message, or empty publish + empty collection). */
   | { type: 'end-of-rib' }
   | { type: 'ignored'; what: string }
-  /** Always last; end the connection after the sends before it. */
-  | { type: 'close'; reason: CloseReason; error?: StreamError };
+  /**
+   * Upgrade the connection to TLS as server, now: the sends before it (`<proceed/>`) leave in
+   * plain, everything after goes through TLS. Answer with `tlsEstablished` or `tlsFailed`.
+   */
+  | { type: 'start-tls' }
+  /** Always last; end the connection after the sends before it. `detail` says why when no stream error could. */
+  | { type: 'close'; reason: CloseReason; error?: StreamError; detail?: string };
 
 export interface AgentSessionOptions {
   /** Our stream `from`: the control node's hostname (section 3.1). */
@@ -126,6 +143,8 @@ export interface AgentSessionOptions {
   eorMaxMs?: number;
   /** When set, the agent's stream `xmlns` (its subcluster) must equal it. */
   subcluster?: string;
+  /** Every session must negotiate STARTTLS before anything else (dialect notes 3.2). */
+  requireTls?: boolean;
   maxUnitBytes?: number;
   /** Default 65536. */
   maxSubscriptions?: number;
@@ -229,7 +248,8 @@ interface Subscription {
 
 export class AgentSession {
   private readonly opts: Required<Omit<AgentSessionOptions, 'subcluster' | 'networkOf'>> & { subcluster: string | undefined; networkOf: NetworkOfIndex | undefined };
-  private readonly framer: XmppFramer;
+  /** Replaced when TLS starts: the stream restarts from its header (RFC 6120 5.4.3.3). */
+  private framer: XmppFramer;
   private stateValue: SessionState = 'await-open';
   private agentName: string | undefined;
   private readonly subs = new Map<string, Subscription>();
@@ -243,6 +263,10 @@ export class AgentSession {
   private establishedAt = 0;
   private eorSent = false;
   private headerSent = false;
+  /** TLS is up on this connection. */
+  private tlsUp = false;
+  /** `<starttls/>` was taken in this push: `<proceed/>` and `start-tls` go out once the push is checked. */
+  private startTlsPending = false;
   /** This agent's event-message envelope around a shared `<items>` body. */
   private envelope: { head: Uint8Array; tail: Uint8Array } | undefined;
 
@@ -260,6 +284,7 @@ export class AgentSession {
       maxUnitBytes: options.maxUnitBytes ?? 1 << 20,
       maxSubscriptions: options.maxSubscriptions ?? 65_536,
       networkOf: options.networkOf,
+      requireTls: options.requireTls ?? false,
     };
     this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
   }
@@ -287,6 +312,11 @@ export class AgentSession {
     return this.eorSent;
   }
 
+  /** Whether TLS was negotiated on this connection. */
+  get tls(): boolean {
+    return this.tlsUp;
+  }
+
   /** The connection was accepted. */
   start(now: number): SessionAction[] {
     this.lastRx = now;
@@ -297,7 +327,8 @@ export class AgentSession {
 
   receive(bytes: Uint8Array, now: number): SessionAction[] {
     const out: SessionAction[] = [];
-    if (this.stateValue === 'closed') return out;
+    // During the handshake the adapter feeds TLS, not us: plain bytes now are not the stream's.
+    if (this.stateValue === 'closed' || this.stateValue === 'tls-handshake') return out;
     // Any byte is liveness (section 16.3), even one that turns out malformed.
     this.lastRx = now;
     let frames;
@@ -319,6 +350,31 @@ export class AgentSession {
     }
     // The framer keeps an error behind the frames it could still cut; those were handled above.
     if (this.framer.error) return this.failWith(out, this.framer.error);
+    if (this.startTlsPending) {
+      // Only now: a stanza behind `<starttls/>` in the same bytes is refused in plain, above.
+      this.startTlsPending = false;
+      out.push({ type: 'send', bytes: utf8.encode(encodeStanza({ kind: 'proceed' })) }, { type: 'start-tls' });
+    }
+    return out;
+  }
+
+  /** The TLS handshake the `start-tls` action began completed: the agent's header comes next, over TLS. */
+  tlsEstablished(now: number): SessionAction[] {
+    if (this.stateValue !== 'tls-handshake') return [];
+    this.tlsUp = true;
+    this.framer = new XmppFramer({ maxUnitBytes: this.opts.maxUnitBytes });
+    // A new stream: ours starts with a header again.
+    this.headerSent = false;
+    this.stateValue = 'await-open';
+    this.lastRx = now;
+    return [];
+  }
+
+  /** TLS failed (handshake refused, certificate not verified, alert): close without a stream error. */
+  tlsFailed(_now: number, detail: string): SessionAction[] {
+    const out: SessionAction[] = [];
+    if (this.stateValue === 'closed') return out;
+    this.finish(out, 'tls-failed', undefined, detail);
     return out;
   }
 
@@ -335,7 +391,9 @@ export class AgentSession {
     if (this.stateValue === 'closed' || !this.armed.delete(timer)) return out;
     switch (timer) {
       case 'open':
-        if (this.stateValue === 'await-open') {
+        // Armed from accept until Established: the whole negotiation, TLS included, must fit.
+        if (this.stateValue === 'tls-handshake') this.finish(out, 'open-timeout');
+        else if (this.stateValue !== 'established') {
           out.push({ type: 'send', bytes: utf8.encode(STREAM_CLOSE) });
           this.finish(out, 'open-timeout');
         }
@@ -419,12 +477,16 @@ export class AgentSession {
       this.open(s, out, now);
       return;
     }
+    if (this.stateValue === 'await-starttls' || this.stateValue === 'tls-handshake') {
+      this.negotiate(s, out);
+      return;
+    }
     if (this.held && s.kind !== 'collection') {
       violation('policy-violation', `publish ${this.held.node ?? '(end-of-RIB)'} not followed by its collection`);
     }
     switch (s.kind) {
       case 'stream-open':
-        return violation('bad-format', 'a second stream header (no stream restart without TLS)');
+        return violation('bad-format', 'a second stream header (a stream restarts only for TLS)');
       case 'stream-close':
         out.push({ type: 'send', bytes: utf8.encode(STREAM_CLOSE) });
         this.finish(out, 'peer-stream-close');
@@ -432,11 +494,13 @@ export class AgentSession {
       case 'stream-error':
         this.finish(out, 'peer-stream-error', s);
         return;
-      case 'features':
       case 'starttls':
+        if (this.tlsUp) return violation('policy-violation', '<starttls/> on a stream that is already TLS');
+        return violation('unsupported-stanza-type', '<starttls>: TLS is not configured');
+      case 'features':
       case 'proceed':
       case 'tls-failure':
-        return violation('unsupported-stanza-type', `<${describe(s)}>: TLS is not configured`);
+        return violation('unsupported-stanza-type', `<${describe(s)}>: only the control node sends it`);
       case 'element':
         return violation('unsupported-stanza-type', `<${s.element.name}>`);
       case 'eor':
@@ -476,9 +540,28 @@ export class AgentSession {
     }
   }
 
+  /** After the headers in TLS mode: only `<starttls/>` (section 3.2), then nothing until `<proceed/>`. */
+  private negotiate(s: Stanza, out: SessionAction[]): void {
+    if (s.kind === 'stream-close') {
+      out.push({ type: 'send', bytes: utf8.encode(STREAM_CLOSE) });
+      this.finish(out, 'peer-stream-close');
+      return;
+    }
+    if (s.kind === 'stream-error') {
+      this.finish(out, 'peer-stream-error', s);
+      return;
+    }
+    if (this.stateValue === 'tls-handshake') violation('policy-violation', `<${describe(s)}> after <starttls/>: wait for <proceed/> and the TLS handshake`);
+    if (s.kind !== 'starttls') violation('policy-violation', `<${describe(s)}> before STARTTLS: this control node requires TLS`);
+    this.stateValue = 'tls-handshake';
+    this.startTlsPending = true;
+  }
+
   private open(h: StreamOpen, out: SessionAction[], now: number): void {
     if (h.version !== undefined && !/^1\.\d+$/.test(h.version)) violation('unsupported-version', `version ${h.version}`);
     if (!h.from) violation('improper-addressing', 'stream header without the agent name in from');
+    // The agent's name is its identity from the first header on; TLS does not change who it is.
+    if (this.tlsUp && h.from !== this.agentName) violation('invalid-from', `from ${h.from} after TLS in a stream of ${this.agentName}`);
     this.agentName = h.from;
     if (h.to !== undefined && h.to !== CONTROL_NODE_JID) violation('host-unknown', `to ${h.to}`);
     if (this.opts.subcluster !== undefined && (h.xmlns ?? '') !== this.opts.subcluster) {
@@ -486,6 +569,12 @@ export class AgentSession {
     }
     out.push({ type: 'send', bytes: utf8.encode(encodeStreamOpen(serverStreamOpen(this.opts.serverHost, h.from))) });
     this.headerSent = true;
+    if (this.opts.requireTls && !this.tlsUp) {
+      // As the C++ writer sends them: with the XML declaration (section 3.2, step 1).
+      out.push({ type: 'send', bytes: utf8.encode(encodeStanza(tlsFeatures(), { declaration: true })) });
+      this.stateValue = 'await-starttls';
+      return;
+    }
     this.stateValue = 'established';
     this.establishedAt = now;
     this.lastStanza = now;
@@ -621,11 +710,15 @@ export class AgentSession {
     this.finish(out, reason, err);
   }
 
-  private finish(out: SessionAction[], reason: CloseReason, error?: StreamError): void {
+  private finish(out: SessionAction[], reason: CloseReason, error?: StreamError, detail?: string): void {
     this.stateValue = 'closed';
     this.held = undefined;
+    this.startTlsPending = false;
     for (const t of [...this.armed]) this.cancel(out, t);
-    out.push(error ? { type: 'close', reason, error } : { type: 'close', reason });
+    const close: SessionAction = { type: 'close', reason };
+    if (error) close.error = error;
+    if (detail !== undefined) close.detail = detail;
+    out.push(close);
   }
 
   private arm(out: SessionAction[], timer: SessionTimer, ms: number): void {
