@@ -3,5 +3,6 @@ export * from './native.js';
 export * from './frame-channel.js';
 export * from './tap.js';
 export * from './raw-ip.js';
+export * from './udp.js';
 export * from './netns.js';
 export * from './pod.js';

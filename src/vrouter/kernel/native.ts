@@ -19,11 +19,22 @@ export interface WeftTapAddon {
   readBatch(fd: number, slab: Uint8Array, slot: number, lens: Uint32Array): number;
   /** Bytes written, 0 when the fd would block. */
   write(fd: number, frame: Uint8Array): number;
-  /** Frames written before the fd would block. */
-  writeBatch(fd: number, frames: readonly Uint8Array[]): number;
+  /**
+   * Frames written before the fd would block. With `vnetHdrs` (a TAP opened with
+   * TAP_VNET_HDR) frame i goes after vnetHdrs[i], or after a zeroed header where that is a hole.
+   */
+  writeBatch(fd: number, frames: readonly Uint8Array[], vnetHdrs?: readonly (Uint8Array | undefined)[]): number;
   /** `dst` is the IPv4 address as a host-order u32. */
   sendTo(fd: number, packet: Uint8Array, dst: number): number;
   sendBatch(fd: number, packets: readonly Uint8Array[], dsts: Uint32Array): number;
+  /** A non-blocking UDP socket bound to `addr`:`port` (0: any port); returns [fd, bound port]. */
+  openUdp(addr: number, port: number, gro: boolean, netnsPath?: string): [number, number];
+  /** recvmmsg: datagram i at slab[i*slot], length lens[i], sender srcs[i], GRO segment size gso[i] (0: one datagram). */
+  recvBatch(fd: number, slab: Uint8Array, slot: number, lens: Uint32Array, srcs: Uint32Array, gso: Uint32Array): number;
+  /** sendmmsg to dsts[i]:ports[i]; gso[i] > 0 has the kernel cut packet i into datagrams of gso[i] bytes. */
+  sendUdpBatch(fd: number, packets: readonly Uint8Array[], dsts: Uint32Array, ports: Uint32Array, gso: Uint32Array): number;
+  /** One's-complement sum of bytes[start, end) as big-endian 16-bit words, folded to 16 bits. */
+  sum16(bytes: Uint8Array, start: number, end: number): number;
   /** Calls `onReadable` on the event loop while the fd is readable (level-triggered). */
   pollStart(fd: number, onReadable: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;
@@ -48,6 +59,11 @@ function findAddon(): string {
 export function loadAddon(): WeftTapAddon {
   addon ??= createRequire(import.meta.url)(findAddon()) as WeftTapAddon;
   return addon;
+}
+
+/** Host-order u32 to dotted IPv4 text. */
+export function u32ToIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
 /** Dotted IPv4 text to the host-order u32 the addon takes. */

@@ -70,7 +70,9 @@ export async function startControl(ns: string, dir: string, yaml: string, weft =
 /** Writes the agent's configuration to `file` and starts `weft agent` in `ns` (not waited for: `ready(/API on/)`). */
 export function startAgent(ns: string, name: string, file: string, yaml: string, weft = WEFT): Started {
   writeFileSync(file, yaml);
-  return start(ns, ['node', weft, 'agent', '--config', file], `agent ${name}`, true);
+  // WEFT_AGENT_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profiling the data plane under a bench.
+  const flags = (process.env['WEFT_AGENT_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  return start(ns, ['node', ...flags, weft, 'agent', '--config', file], `agent ${name}`, true);
 }
 
 /**
