@@ -1,7 +1,7 @@
 import { AttrStore, type Path, type XmppSource } from '../rib/path.js';
 import { Table, type RouteChange } from '../rib/table.js';
 import { agentPathAttrs } from './agent-path.js';
-import type { AgentRoute, RouteHub, RouteSubscriber, RouteUpdate, SubscribeOptions, UnicastFamily } from './route-hub.js';
+import type { AgentRoute, RouteHub, RouteSubscriber, RouteUpdate, SubscribeOptions, SubscriptionEvent, UnicastFamily } from './route-hub.js';
 
 /**
  * The in-memory RouteHub: per routing instance an inet and an inet6 table of agent paths, best
@@ -61,6 +61,7 @@ export class InstanceRouteHub implements RouteHub {
    */
   private readonly dirty = new Map<string, Map<string, readonly Path[]>>();
   private readonly listeners: ((changes: readonly RouteChange[]) => void)[] = [];
+  private readonly subscriptionListeners: ((e: SubscriptionEvent) => void)[] = [];
   /** agent -> instances it subscribed (for agentDown). */
   private readonly byAgent = new Map<string, Set<string>>();
 
@@ -104,6 +105,7 @@ export class InstanceRouteHub implements RouteHub {
     let set = this.byAgent.get(agent);
     if (!set) this.byAgent.set(agent, (set = new Set()));
     set.add(instance);
+    this.emit({ kind: 'subscribe', source: sub.source, instance });
     if (s.noRibout) return;
     for (const family of FAMILIES) {
       const t = i.tables[family];
@@ -117,7 +119,10 @@ export class InstanceRouteHub implements RouteHub {
   unsubscribe(sub: RouteSubscriber, instance: string): void {
     const i = this.instances.get(instance);
     const agent = sub.source.agent;
-    if (i?.subscribers.get(agent)?.sub === sub) i.subscribers.delete(agent);
+    if (i?.subscribers.get(agent)?.sub === sub) {
+      i.subscribers.delete(agent);
+      this.emit({ kind: 'unsubscribe', source: sub.source, instance });
+    }
     this.byAgent.get(agent)?.delete(instance);
     if (!i) return;
     for (const family of FAMILIES) {
@@ -142,6 +147,7 @@ export class InstanceRouteHub implements RouteHub {
 
   sweepStale(source: XmppSource): void {
     for (const t of this.allTables()) this.note(t.sweepStale(source));
+    this.emit({ kind: 'sweep', source });
   }
 
   agentDown(sub: RouteSubscriber, graceful: boolean): void {
@@ -152,6 +158,7 @@ export class InstanceRouteHub implements RouteHub {
     }
     this.byAgent.delete(agent);
     for (const t of this.allTables()) this.note(graceful ? t.markStale(sub.source) : t.withdrawAll(sub.source));
+    this.emit({ kind: 'down', source: sub.source, graceful });
   }
 
   instanceIdOf(agent: string, instance: string): number | undefined {
@@ -160,6 +167,14 @@ export class InstanceRouteHub implements RouteHub {
 
   onChange(listener: (changes: readonly RouteChange[]) => void): void {
     this.listeners.push(listener);
+  }
+
+  onSubscription(listener: (e: SubscriptionEvent) => void): void {
+    this.subscriptionListeners.push(listener);
+  }
+
+  private emit(e: SubscriptionEvent): void {
+    for (const l of this.subscriptionListeners) l(e);
   }
 
   changed(changes: readonly RouteChange[]): void {

@@ -61,6 +61,9 @@ export class ControlNode {
       listen: { address: g.bgp.address, port: g.bgp.port },
       holdTime: g.bgp.holdTime,
       families: [...g.bgp.families],
+      // RT membership goes per import RT of the subscribed instances (rtc-membership.ts), as from
+      // Contrail's control node: the default route would ask RTC gateways for every VPN route.
+      rtcDefault: false,
       neighbors: model.bgpRouters.map((b) => speakerNeighbor(b, opts.connectRetry)),
     });
     this.hub = new InstanceRouteHub({ store: this.speaker.store });

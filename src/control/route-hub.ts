@@ -61,6 +61,17 @@ export interface SubscribeOptions {
   noRibout?: boolean;
 }
 
+/**
+ * Who is subscribed to what, as it changes: what the control node asks its BGP peers for (RT
+ * membership, rtc-membership.ts) follows the instances agents subscribed to. `down` ends every
+ * subscription of the agent; `graceful` means its state is kept stale until `sweep` (its
+ * end-of-RIB or the stale timer) removes what it did not renew by subscribing again.
+ */
+export type SubscriptionEvent =
+  | { readonly kind: 'subscribe' | 'unsubscribe'; readonly source: XmppSource; readonly instance: string }
+  | { readonly kind: 'down'; readonly source: XmppSource; readonly graceful: boolean }
+  | { readonly kind: 'sweep'; readonly source: XmppSource };
+
 export interface RouteHub {
   /** Register interest; the instance's current routes are delivered before this returns. */
   subscribe(sub: RouteSubscriber, instance: string, opts: SubscribeOptions): void;
@@ -91,4 +102,6 @@ export interface RouteHub {
   changed(changes: readonly RouteChange[]): void;
   /** The instance-id the agent subscribed the instance with (for its RD), if subscribed. */
   instanceIdOf(agent: string, instance: string): number | undefined;
+  /** Subscriptions as they come and go, after the hub has applied them. */
+  onSubscription(listener: (e: SubscriptionEvent) => void): void;
 }

@@ -9,6 +9,9 @@
  * originations in the speaker (one per RD:prefix); BGP-learnt paths are copied into the
  * mirror. Paths the speaker holds from this layer are never copied back (they are local).
  *
+ * RT membership (rtc-membership.ts) follows the same two inputs, the hub's subscriptions and the
+ * instances' import targets, into the speaker's bgp.rtarget.0.
+ *
  * Service chains (service-chain.ts) add paths of their own to the VRF tables, following agent,
  * replicated and BGP routes alike; replication then treats them as any VRF route.
  *
@@ -28,6 +31,7 @@ import { agentExtraOf } from './agent-path.js';
 import { autoRouteTarget, routingInstanceName, type ControlModel } from './config-model.js';
 import { isOriginVn, originVnCommunity } from './origin-vn.js';
 import type { RouteHub } from './route-hub.js';
+import { RtcMemberships, type RtcMembershipView } from './rtc-membership.js';
 import { isServiceChainPath, SERVICE_CHAIN_KEY, serviceChainRd, ServiceChains, serviceChainSpecs, type ServiceChainView } from './service-chain.js';
 
 export const VPN_TABLE = 'bgp.l3vpn.0';
@@ -89,6 +93,7 @@ export class RoutingInstances {
   /** Export RT -> the VN index of the instances exporting it; -1 when several VNs do. */
   private vnByTarget = new Map<bigint, number>();
   private readonly chains: ServiceChains;
+  private readonly rtc: RtcMemberships;
   /** VN index -> network fq name, for the OriginVN of route items. */
   private networkByIndex = new Map<number, string>();
   private asn = 64512;
@@ -109,6 +114,8 @@ export class RoutingInstances {
       vnIndexOfTargets: (rts) => this.vnIndexOfTargets(rts),
       rdOf: (p, table) => this.rdOf(p, table),
     });
+    this.rtc = new RtcMemberships({ store: o.store, speaker: o.speaker });
+    o.hub.onSubscription((e) => this.rtc.event(e));
     o.hub.onChange((changes) => this.fromHub(changes));
     o.speaker?.onRibChange((family, changes) => {
       if (family === 'vpnv4') this.fromSpeaker(changes);
@@ -181,6 +188,7 @@ export class RoutingInstances {
         this.vnByTarget.set(rt, seen === undefined || seen === inst.view.index ? inst.view.index : -1);
       }
     }
+    this.rtc.setInstances(m.global.asn, new Map([...want].map(([name, i]) => [name, i.config.importTargets])));
     // Every chain is brought up to date: the model may have moved RTs, and so origin VNs.
     produced.push(...this.settle(this.chains.apply(serviceChainSpecs(m))));
     this.dispatch(produced);
@@ -189,6 +197,11 @@ export class RoutingInstances {
   /** The service chains and what each re-originated (introspection). */
   serviceChains(): ServiceChainView[] {
     return this.chains.views();
+  }
+
+  /** The RT membership routes originated for subscribed instances (introspection). */
+  rtcMemberships(): RtcMembershipView[] {
+    return this.rtc.views();
   }
 
   list(): RoutingInstanceView[] {
