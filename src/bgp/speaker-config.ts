@@ -22,6 +22,12 @@ export interface NeighborConfig {
   holdTime?: number;
   /** Cease 6/1 once the peer's accepted routes (all families) exceed this. */
   maxPrefix?: number;
+  /**
+   * Seconds the session stays down after the max-prefix Cease before it reconnects (and
+   * accepts the peer's connections again). Without it, it stays down until clearNeighbor or
+   * the neighbour is added again.
+   */
+  maxPrefixRestart?: number;
   /** Advertise Graceful Restart and keep the peer's routes stale across its restarts (RFC 4724). */
   gracefulRestart?: boolean;
   /** Our restart time advertised to this peer, seconds; default the speaker's gracefulRestartTime. */
@@ -102,6 +108,8 @@ export function checkNeighbor(n: NeighborConfig, field: string): void {
   checkFamilies(n.families, `${field}.families`);
   checkHold(n.holdTime, `${field}.holdTime`);
   checkInt(n.maxPrefix, `${field}.maxPrefix`, 1, 0xffffffff, true);
+  checkInt(n.maxPrefixRestart, `${field}.maxPrefixRestart`, 1, 86400, true);
+  if (n.maxPrefixRestart !== undefined && n.maxPrefix === undefined) throw new ConfigError(`${field}.maxPrefixRestart`, 'needs maxPrefix');
   checkInt(n.connectRetry, `${field}.connectRetry`, 1, 3600, true);
   checkInt(n.gracefulRestartTime, `${field}.gracefulRestartTime`, 1, 4095, true);
   if (n.importPolicy !== undefined && typeof n.importPolicy !== 'function') throw new ConfigError(`${field}.importPolicy`, 'must be a function');

@@ -136,6 +136,8 @@ export interface NeighborSnapshot {
     peerCapabilities: string[];
   };
   staleFamilies?: FamilyName[];
+  /** Held down after the max-prefix Cease; `until` absent: until cleared (clearNeighbor). */
+  holdDown?: { reason: 'max-prefix'; until?: string };
   lastDown?: { reason: string; at: string; notification?: { code: number; subcode: number; sent: boolean } };
 }
 
@@ -315,6 +317,14 @@ export class Speaker implements PeerHandler {
 
   neighbor(address: string): Peer | undefined {
     return this.neighbors.get(address)?.peer;
+  }
+
+  /**
+   * Ends a max-prefix hold-down now (the operator's clear): the session comes back as if the
+   * restart interval had passed. False when the neighbour is unknown or not held down.
+   */
+  clearNeighbor(address: string): boolean {
+    return this.neighbors.get(address)?.peer.clearHoldDown() ?? false;
   }
 
   private accept(s: net.Socket): void {
@@ -525,7 +535,8 @@ export class Speaker implements PeerHandler {
     const max = n.config.maxPrefix;
     if (max !== undefined && n.prefixes > max) {
       const fam = mp !== undefined ? { afi: mp.afi, safi: mp.safi } : { afi: 1, safi: 1 };
-      peer.maxPrefixExceeded(fam.afi, fam.safi, max);
+      const restart = n.config.maxPrefixRestart;
+      peer.maxPrefixExceeded(fam.afi, fam.safi, max, restart === undefined ? undefined : restart * 1000);
     }
     // A burst of socket data can hold 100k routes: sending part of it while the rest is being
     // read lets the peers take it in meanwhile (and keeps the queues small). Grouping by
@@ -817,6 +828,11 @@ export class Speaker implements PeerHandler {
         }
       }
       if (n.stale) snap.staleFamilies = [...n.stale.families];
+      const held = p.holdDownRemainingMs;
+      if (held !== undefined) {
+        snap.holdDown = { reason: 'max-prefix' };
+        if (Number.isFinite(held)) snap.holdDown.until = new Date(Date.now() + held).toISOString();
+      }
       const ld = p.lastDown;
       if (ld) {
         snap.lastDown = { reason: ld.reason, at: new Date(ld.at).toISOString() };

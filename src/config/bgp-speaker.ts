@@ -32,7 +32,7 @@ export const DEFAULT_FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'vpnv4']
 
 export interface MaxPrefix {
   limit: number;
-  /** Seconds after the Cease before reconnecting; absent: stay down until reconfigured. */
+  /** Seconds after the Cease before reconnecting; absent: stay down until cleared or re-added. */
   restart?: number;
 }
 
@@ -201,8 +201,7 @@ export const bgpConfigSchema: Schema<BgpConfig> = transform(
 
 /**
  * The speaker's own config (src/bgp/speaker-config.ts) from this one, policies compiled into
- * the neighbours' hooks. Not carried, because the speaker has no place for them: description,
- * max-prefix restart (the session comes back after the speaker's idle hold time instead).
+ * the neighbours' hooks. Not carried, because the speaker has no place for it: description.
  */
 export function toSpeakerConfig(c: BgpConfig): SpeakerConfig {
   // The first neighbour's restart time is the speaker-wide one; others differing carry their own.
@@ -235,7 +234,10 @@ export function toSpeakerNeighbor(n: NeighborConfig, policies: Readonly<Record<s
     holdTime: n.holdTime,
     gracefulRestart: n.gracefulRestart !== undefined,
   };
-  if (n.maxPrefix) out.maxPrefix = n.maxPrefix.limit;
+  if (n.maxPrefix) {
+    out.maxPrefix = n.maxPrefix.limit;
+    if (n.maxPrefix.restart !== undefined) out.maxPrefixRestart = n.maxPrefix.restart;
+  }
   if (n.localAddress !== undefined) out.localAddress = n.localAddress;
   const rt = n.gracefulRestart?.restartTime;
   if (rt !== undefined && rt !== speakerRestartTime) out.gracefulRestartTime = rt;

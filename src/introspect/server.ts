@@ -8,6 +8,7 @@
  *   POST   /bgp/neighbors              add one: a JSON neighbour as in the YAML (201; 400 naming
  *                                      each bad field by JSON path; 409 if it exists)
  *   DELETE /bgp/neighbors/<address>    remove one (also DELETE /bgp/neighbors {"address": ...})
+ *   POST   /bgp/neighbors/<address>/clear  end its max-prefix hold-down now (409 if there is none)
  *   GET    /bgp/rib/<family>[?limit=N] Loc-RIB of ipv4 | vpnv4 | vpnv6 | rtc with every path
  */
 import http from 'node:http';
@@ -117,6 +118,13 @@ export class IntrospectServer {
       }
       if (method === 'DELETE') return { status: 200, body: this.removeNeighbor(address) };
       throw notAllowed('GET, DELETE');
+    }
+    if (parts[1] === 'neighbors' && parts.length === 4 && parts[3] === 'clear') {
+      if (method !== 'POST') throw notAllowed('POST');
+      const address = parseAddress(parts[2]!);
+      if (!this.opts.speaker.neighborsSnapshot().some((n) => n.address === address)) throw new HttpError(404, { error: `no neighbor ${address}` });
+      if (this.opts.speaker.clearNeighbor?.(address) !== true) throw new HttpError(409, { error: `neighbor ${address} is not held down` });
+      return { status: 200, body: { cleared: address } };
     }
     if (parts[1] === 'rib' && parts.length === 3) {
       if (method !== 'GET') throw notAllowed('GET');

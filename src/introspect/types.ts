@@ -59,6 +59,8 @@ export interface IntrospectSpeaker {
   /** Throws when the neighbour exists or the speaker refuses the config. */
   addNeighbor(cfg: SpeakerNeighborConfig): void;
   removeNeighbor(address: string): boolean;
+  /** Ends a max-prefix hold-down; false when there is none. */
+  clearNeighbor?(address: string): boolean;
 }
 
 /** GET /bgp/neighbors and /bgp/neighbors/<addr>: the speaker's snapshot plus the config as written. */

@@ -36,6 +36,13 @@ export type FsmEvent =
       /** Cease subcode, default 0; e.g. 1 max prefixes (data: AFI, SAFI, bound), 8 out of resources. */
       subcode?: number;
       data?: Uint8Array;
+      /**
+       * Hold the peer down afterwards instead of the damped automatic restart: stay Idle, deaf
+       * to AutomaticStart, for this many ms (then start as the IdleHoldTimer would), or with
+       * Infinity until a ManualStart. The max-prefix restart interval of RFC 4486 section 4
+       * is such a hold-down. Also applies in Idle, to a connection that was not the session.
+       */
+      holdDownMs?: number;
     }
   // Timer events (8.1.3)
   | { type: 'ConnectRetryTimer_Expires' }

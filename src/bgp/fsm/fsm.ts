@@ -56,6 +56,8 @@ interface IdleOptions {
   /** true: we send `notification`; false: we received it. */
   sent?: boolean;
   manual?: boolean;
+  /** Hold the peer down instead of the damped restart (AutomaticStop's holdDownMs). */
+  holdDownMs?: number;
 }
 
 export class BgpFsm {
@@ -84,6 +86,12 @@ export class BgpFsm {
   private tcp: 'none' | 'connecting' | 'open' = 'none';
   private passive = false;
   private autoRestart = false;
+  /**
+   * Held down after an AutomaticStop that asked for it (max-prefix): Idle, deaf to
+   * AutomaticStart, until the IdleHoldTimer (armed with the hold-down, if it ends) or a
+   * ManualStart.
+   */
+  private heldDown = false;
   private retryAttempt = 0;
   private failures = 0;
   private lastFailureAt = Number.NEGATIVE_INFINITY;
@@ -99,6 +107,11 @@ export class BgpFsm {
 
   get state(): FsmState {
     return this.st;
+  }
+
+  /** Idle by an AutomaticStop's hold-down; timerDue('idle-hold') says until when, if it ends. */
+  get isHeldDown(): boolean {
+    return this.heldDown;
   }
 
   /** Whether a timer is armed, and when it expires. */
@@ -142,14 +155,24 @@ export class BgpFsm {
   private idle(e: FsmEvent): void {
     switch (e.type) {
       case 'ManualStart':
-      case 'AutomaticStart':
         return this.start(false);
       case 'ManualStart_with_PassiveTcpEstablishment':
-      case 'AutomaticStart_with_PassiveTcpEstablishment':
         return this.start(true);
+      case 'AutomaticStart':
+      case 'AutomaticStart_with_PassiveTcpEstablishment':
+        // Held down: the end of the hold-down (or an operator) starts it, in the mode asked last.
+        if (this.heldDown) {
+          this.passive = e.type !== 'AutomaticStart';
+          return;
+        }
+        return this.start(e.type !== 'AutomaticStart');
       case 'AutomaticStart_with_DampPeerOscillations':
       case 'AutomaticStart_with_DampPeerOscillations_and_PassiveTcpEstablishment': {
         const passive = e.type !== 'AutomaticStart_with_DampPeerOscillations';
+        if (this.heldDown) {
+          this.passive = passive;
+          return;
+        }
         // Damped: while the IdleHoldTimer runs, its expiry does the start.
         if (this.due['idle-hold'] >= 0) {
           this.passive = passive;
@@ -161,10 +184,16 @@ export class BgpFsm {
       case 'IdleHoldTimer_Expires':
         return this.start(this.passive);
       case 'ManualStop':
-        // A stopped peer stays stopped: forget the pending automatic restart.
+        // A stopped peer stays stopped: forget the pending automatic restart (and a hold-down,
+        // whose end would be one).
         this.autoRestart = false;
+        this.heldDown = false;
         this.connectRetryCounter = 0;
         this.cancel('idle-hold');
+        return;
+      case 'AutomaticStop':
+        // No session to end, but a connection parked in Idle is held down like the session.
+        if (e.holdDownMs !== undefined) this.holdDown(e.holdDownMs);
         return;
       default:
         // Section 8.2.2: any other event in Idle is ignored.
@@ -217,7 +246,7 @@ export class BgpFsm {
       case 'NotifMsg':
         return this.toIdle('notification-received', this.received(e.message, true));
       case 'AutomaticStop':
-        return this.toIdle('automatic-stop', { count: true });
+        return this.toIdle('automatic-stop', withHoldDown({ count: true }, e.holdDownMs));
       default:
         return this.toIdle(this.defaultReason(e), { count: true });
     }
@@ -259,7 +288,7 @@ export class BgpFsm {
       case 'NotifMsg':
         return this.toIdle('notification-received', this.received(e.message, true));
       case 'AutomaticStop':
-        return this.toIdle('automatic-stop', { count: true });
+        return this.toIdle('automatic-stop', withHoldDown({ count: true }, e.holdDownMs));
       default:
         return this.toIdle(this.defaultReason(e), { count: true });
     }
@@ -277,7 +306,7 @@ export class BgpFsm {
       case 'ManualStop':
         return this.manualStop(e.cause, e.text);
       case 'AutomaticStop':
-        return this.automaticStop(e.subcode, e.data);
+        return this.automaticStop(e.subcode, e.data, e.holdDownMs);
       case 'HoldTimer_Expires':
         return this.holdExpired();
       case 'Tcp_CR_Acked':
@@ -320,7 +349,7 @@ export class BgpFsm {
       case 'ManualStop':
         return this.manualStop(e.cause, e.text);
       case 'AutomaticStop':
-        return this.automaticStop(e.subcode, e.data);
+        return this.automaticStop(e.subcode, e.data, e.holdDownMs);
       case 'HoldTimer_Expires':
         return this.holdExpired();
       case 'KeepaliveTimer_Expires':
@@ -385,7 +414,7 @@ export class BgpFsm {
       case 'ManualStop':
         return this.manualStop(e.cause, e.text);
       case 'AutomaticStop':
-        return this.automaticStop(e.subcode, e.data);
+        return this.automaticStop(e.subcode, e.data, e.holdDownMs);
       case 'HoldTimer_Expires':
         return this.holdExpired();
       case 'KeepaliveTimer_Expires':
@@ -415,6 +444,7 @@ export class BgpFsm {
 
   private start(passive: boolean): void {
     this.passive = passive;
+    this.heldDown = false;
     this.autoRestart = this.config.automaticRestart;
     this.connectRetryCounter = 0;
     this.retryAttempt = 0;
@@ -514,8 +544,9 @@ export class BgpFsm {
     else this.toIdle('manual-stop', { count: false, manual: true });
   }
 
-  private automaticStop(subcode = 0, data?: Uint8Array): void {
-    this.toIdle('automatic-stop', { count: true, notification: notification(ErrorCode.Cease, subcode, data), sent: true });
+  private automaticStop(subcode = 0, data?: Uint8Array, holdDownMs?: number): void {
+    const n = notification(ErrorCode.Cease, subcode, data);
+    this.toIdle('automatic-stop', withHoldDown({ count: true, notification: n, sent: true }, holdDownMs));
   }
 
   private collisionDump(): void {
@@ -584,7 +615,18 @@ export class BgpFsm {
       }
     }
     this.emit(down);
-    if (o.manual !== true && this.autoRestart) this.scheduleRestart();
+    if (o.holdDownMs !== undefined) this.holdDown(o.holdDownMs);
+    else if (o.manual !== true && this.autoRestart) this.scheduleRestart();
+  }
+
+  /**
+   * Idle for exactly `ms` (Infinity: until a ManualStart). Not a failure for the damping and
+   * not jittered: the operator configured this interval, and the peer is told nothing of it.
+   */
+  private holdDown(ms: number): void {
+    this.heldDown = true;
+    this.cancel('idle-hold');
+    if (Number.isFinite(ms)) this.arm('idle-hold', Math.max(1, Math.round(ms)));
   }
 
   /** Peer oscillation damping (section 8.1.1 IdleHoldTimer): each failure doubles the wait. */
@@ -680,6 +722,11 @@ export class BgpFsm {
   private emit(a: FsmAction): void {
     this.out.push(a);
   }
+}
+
+function withHoldDown(o: IdleOptions, holdDownMs: number | undefined): IdleOptions {
+  if (holdDownMs !== undefined) o.holdDownMs = holdDownMs;
+  return o;
 }
 
 function hintNotification(h: { code: number; subcode: number; data?: Uint8Array }): NotificationMessage {

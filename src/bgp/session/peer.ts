@@ -92,6 +92,11 @@ export class Peer {
   private inbound: Connection | undefined;
   private active: Connection | undefined;
   private running = false;
+  /**
+   * End of a max-prefix hold-down (adapter clock; Infinity: until clearHoldDown). Inbound
+   * connections are refused before it; the outbound FSM holds itself down for the same time.
+   */
+  private holdDownUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly settings: PeerSettings,
@@ -135,6 +140,15 @@ export class Peer {
     return this.active !== undefined;
   }
 
+  /**
+   * Milliseconds left of a max-prefix hold-down: undefined when there is none, Infinity when
+   * only clearHoldDown ends it.
+   */
+  get holdDownRemainingMs(): number | undefined {
+    const left = this.holdDownUntil - this.now();
+    return left > 0 ? left : undefined;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -157,7 +171,8 @@ export class Peer {
 
   /** A socket from the shared listener whose remote address is ours. */
   acceptInbound(socket: net.Socket): void {
-    if (!this.running) {
+    // Held down: Idle refuses connections (RFC 4271 section 8.2.2).
+    if (!this.running || this.now() < this.holdDownUntil) {
       socket.destroy();
       return;
     }
@@ -204,8 +219,11 @@ export class Peer {
     if (this.active) this.step(this.active, { type: 'SendRouteRefresh', message: { type: 'route-refresh', afi, subtype: 0, safi } });
   }
 
-  /** RFC 4486 Cease 6/1 with AFI, SAFI and the bound (section 4). */
-  maxPrefixExceeded(afi: number, safi: number, bound: number): void {
+  /**
+   * RFC 4486 Cease 6/1 with AFI, SAFI and the bound (section 4), then the peer stays down: for
+   * `restartMs` when given (then it reconnects), otherwise until clearHoldDown.
+   */
+  maxPrefixExceeded(afi: number, safi: number, bound: number, restartMs?: number): void {
     const c = this.active;
     if (c === undefined) return;
     const data = new Uint8Array(7);
@@ -213,7 +231,21 @@ export class Peer {
     data[1] = afi & 0xff;
     data[2] = safi;
     new DataView(data.buffer).setUint32(3, bound);
-    this.step(c, { type: 'AutomaticStop', subcode: 1, data });
+    const holdDownMs = restartMs ?? Number.POSITIVE_INFINITY;
+    this.holdDownUntil = this.now() + holdDownMs;
+    // The outbound side first: the session's end would otherwise make a parked one dial again.
+    const o = this.outbound;
+    if (o !== undefined && o !== c) this.step(o, { type: 'AutomaticStop', subcode: 1, data, holdDownMs });
+    this.step(c, { type: 'AutomaticStop', subcode: 1, data, holdDownMs });
+  }
+
+  /** The operator's clear of a max-prefix hold-down: connect (or accept) again now. */
+  clearHoldDown(): boolean {
+    if (this.holdDownRemainingMs === undefined) return false;
+    this.holdDownUntil = Number.NEGATIVE_INFINITY;
+    const o = this.outbound;
+    if (this.running && o !== undefined && o.fsm.isHeldDown) this.step(o, { type: 'ManualStart' });
+    return true;
   }
 
   // ----- plumbing -----
