@@ -26,6 +26,7 @@ import {
   labState,
   ping,
   runIn,
+  sleep,
   until,
   vifOf,
   weftJson,
@@ -325,8 +326,11 @@ describe('S4: floating IP on a pod (book 4283-4628, 6646-6701, 8144-8168)', () =
     expect(p.lossPercent, p.out).toBe(0);
   });
 
-  it("the gateway holds exactly one VPNv4 route for the FIP /32 with the book's attributes", () => {
-    const paths = gatewayPaths(`${FIP}/32`);
+  it("the gateway holds exactly one VPNv4 route for the FIP /32 with the book's attributes", async () => {
+    const paths = await until('the FIP /32 at the gateway', () => {
+      const p = gatewayPaths(`${FIP}/32`);
+      return p.length === 1 ? p : undefined;
+    });
     expect(paths).toHaveLength(1);
     const p = paths[0]!;
     const vif = vifOf(NS.a, POD.webserver1.ip);
@@ -424,8 +428,11 @@ describe('S5: ClusterIP service with ECMP (book 5075-5333, 5505-5590)', () => {
 describe('S6: LoadBalancer service (book 5600-6011)', () => {
   const LB = '203.0.113.252';
 
-  it('the gateway holds the LB FIP /32 with both backend nodes as next hops', () => {
-    const paths = gatewayPaths(`${LB}/32`);
+  it('the gateway holds the LB FIP /32 with both backend nodes as next hops', async () => {
+    const paths = await until('both LB paths at the gateway', () => {
+      const p = gatewayPaths(`${LB}/32`);
+      return p.length === 2 ? p : undefined;
+    });
     expect(paths.map((p) => p.nextHop).sort()).toEqual([ADDR.a, ADDR.b]);
     for (const p of paths) expect(p.rd.startsWith(`${p.nextHop}:`)).toBe(true);
   });
@@ -459,11 +466,14 @@ describe('S7: active/standby preference (book 6717-6725)', () => {
     expect(controlRest('PUT', `ports/${enc(PORT.webserver1)}`, { ...ports[PORT.webserver1], 'local-preference': 200 }).status).toBe(200);
     expect(controlRest('PUT', `ports/${enc(PORT.webserver2)}`, { ...ports[PORT.webserver2], 'local-preference': 100 }).status).toBe(200);
     expect(controlRest('PUT', `floating-ips/${enc(NAME)}`, { name: NAME, address: FIP, ports: [PORT.webserver1, PORT.webserver2] }).status).toBe(200);
-    const paths = await until('the FIP at the gateway', () => {
+    // The agents publish at their own pace: the 100 path may show first, until the 200 one comes.
+    await until('the active path at the gateway', () => {
       const p = gatewayPaths(`${FIP}/32`);
-      return p.length > 0 ? p : undefined;
+      return p.length === 1 && p[0]!.nextHop === ADDR.a ? p : undefined;
     });
-    // Both agents publish it; only the best path is advertised.
+    await sleep(1000);
+    // Both agents publish it; only the best path is advertised, and it stays so.
+    const paths = gatewayPaths(`${FIP}/32`);
     expect(paths).toHaveLength(1);
     expect(paths[0]).toMatchObject({ nextHop: ADDR.a, localPref: 200, med: 100 });
   });
