@@ -12,6 +12,8 @@
  * caller falls back to the per-segment path) instead of an exception.
  */
 
+import { onesSum } from '../../codecs/util/checksum.js';
+
 export const VNET_HDR_LEN = 10;
 export const VNET_F_NEEDS_CSUM = 1;
 export const VNET_GSO_NONE = 0;
@@ -54,25 +56,11 @@ export function writeVnetHdr(h: VnetHdr): Uint8Array {
   return b;
 }
 
-/** One's-complement sum of b[start, end) as big-endian 16-bit words, not folded. */
-export function sum16(b: Uint8Array, start: number, end: number, acc = 0): number {
-  let s = acc;
-  let i = start;
-  const even = end - ((end - start) & 1);
-  // Several words per step: fewer loop checks; the float accumulator cannot overflow below 2^53.
-  for (; i + 8 <= even; i += 8) {
-    s += ((b[i]! << 8) | b[i + 1]!) + ((b[i + 2]! << 8) | b[i + 3]!) + ((b[i + 4]! << 8) | b[i + 5]!) + ((b[i + 6]! << 8) | b[i + 7]!);
-  }
-  for (; i < even; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-  if (i < end) s += b[i]! << 8;
-  return s;
-}
-
 /**
  * The sum used over payloads (a whole burst is summed once per segment on each side). JS by
  * default; the agent installs the addon's, which is several times faster at 64 KB a burst.
  */
-let payloadSum: (b: Uint8Array, start: number, end: number) => number = (b, start, end) => sum16(b, start, end);
+let payloadSum: (b: Uint8Array, start: number, end: number) => number = (b, start, end) => onesSum(b, start, end);
 
 export function setPayloadSum(f: (b: Uint8Array, start: number, end: number) => number): void {
   payloadSum = f;
@@ -112,7 +100,7 @@ export function completeChecksum(frame: Uint8Array, csumStart: number, csumOffse
   const at = csumStart + csumOffset;
   if (at + 2 > frame.length || csumStart >= frame.length) return false;
   // A native call costs more than summing a small packet here.
-  const sum = frame.length - csumStart < 512 ? sum16(frame, csumStart, frame.length) : payloadSum(frame, csumStart, frame.length);
+  const sum = frame.length - csumStart < 512 ? onesSum(frame, csumStart, frame.length) : payloadSum(frame, csumStart, frame.length);
   let c = ~fold(sum) & 0xffff;
   // UDP sends a computed 0 as all ones, 0 meaning "no checksum".
   if (udp && c === 0) c = 0xffff;
@@ -123,12 +111,12 @@ export function completeChecksum(frame: Uint8Array, csumStart: number, csumOffse
 /** Recomputes the IPv4 header checksum at `ip`. */
 function ipChecksum(b: Uint8Array, ip: number, ihl: number): void {
   put16(b, ip + 10, 0);
-  put16(b, ip + 10, ~fold(sum16(b, ip, ip + ihl)) & 0xffff);
+  put16(b, ip + 10, ~fold(onesSum(b, ip, ip + ihl)) & 0xffff);
 }
 
 /** Pseudo-header sum of a TCP segment of `len` bytes between the addresses at ip+12..ip+20. */
 function pseudo(b: Uint8Array, ip: number, len: number): number {
-  return sum16(b, ip + 12, ip + 20) + 6 + len;
+  return onesSum(b, ip + 12, ip + 20) + 6 + len;
 }
 
 const TH_FIN = 0x01;
@@ -254,7 +242,7 @@ export function tsoTunnelBuffers(
 /** The segment's IPv4 header and TCP checksums hold. */
 function segmentValid(s: Uint8Array, u: TcpFrame): boolean {
   const st = u.ip + u.ihl;
-  return fold(sum16(s, u.ip, st)) === 0xffff && fold(payloadSum(s, st, u.end) + pseudo(s, u.ip, u.end - st)) === 0xffff;
+  return fold(onesSum(s, u.ip, st)) === 0xffff && fold(payloadSum(s, st, u.end) + pseudo(s, u.ip, u.end - st)) === 0xffff;
 }
 
 /** IPv4 bytes a later segment of the same burst repeats: version/IHL, TOS, flags, TTL, protocol, addresses. */
@@ -364,8 +352,8 @@ export function groMergeUdp(head: Uint8Array, segs: readonly Uint8Array[], encap
       if (get32(s, ip + 20) !== get32(s0, ip + 20)) return undefined; // ports
     }
     if (get16(s, ip + 26) === 0) return undefined; // no checksum: the kernel would add one
-    if (fold(sum16(s, ip, ip + 20)) !== 0xffff) return undefined;
-    if (fold(payloadSum(s, ip + 20, s.length) + sum16(s, ip + 12, ip + 20) + 17 + len + 8) !== 0xffff) return undefined;
+    if (fold(onesSum(s, ip, ip + 20)) !== 0xffff) return undefined;
+    if (fold(payloadSum(s, ip + 20, s.length) + onesSum(s, ip + 12, ip + 20) + 17 + len + 8) !== 0xffff) return undefined;
     total += len;
   }
   if (28 + total > 65535) return undefined;
@@ -380,7 +368,7 @@ export function groMergeUdp(head: Uint8Array, segs: readonly Uint8Array[], encap
   put16(out, 16, 28 + total);
   ipChecksum(out, 14, 20);
   put16(out, 38, 8 + total);
-  put16(out, 40, fold(sum16(out, 26, 34) + 17 + 8 + total));
+  put16(out, 40, fold(onesSum(out, 26, 34) + 17 + 8 + total));
   const vnet = writeVnetHdr({ flags: VNET_F_NEEDS_CSUM, gsoType: VNET_GSO_UDP_L4, hdrLen: 42, gsoSize: size, csumStart: 34, csumOffset: 6 });
   return { frame: out, vnet };
 }
