@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtherType, decodeEthernet, decodeIpv4, decodeMpls, decodeUdp, encodeEthernet } from '../../../codecs/net/index.js';
 import { Agent, type PodPort } from '../../../src/agent/agent.js';
-import { reconnectDelayMs } from '../../../src/agent/xmpp-client.js';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
 import { process, type Action } from '../../../src/vrouter/index.js';
 import { fromPod, udpPacket } from '../../unit/vrouter/lab.js';
+import { loopbackAgent } from '../../support/loopback-agent.js';
 
 /**
  * Two agents and the real control node, all on 127.0.0.1: routes go agent -> CN -> agent
@@ -43,15 +43,7 @@ describe('two agents and the control node on 127.0.0.1', () => {
   const agents: Agent[] = [];
 
   function agent(name: string, vhostIp: string): Agent {
-    const a = new Agent({
-      name,
-      vhostIp,
-      controlNodes: [{ host: '127.0.0.1', port: cnPort }],
-      fabricMac: FABRIC_MAC,
-      underlayMac: UNDERLAY_MAC,
-      // The dialect's schedule, 20 times faster, so a CN restart is over in a test's time.
-      client: { reconnectDelay: (n) => Math.ceil(reconnectDelayMs(n) / 20) },
-    });
+    const a = loopbackAgent({ name, vhostIp, cnPort, fabricMac: FABRIC_MAC, underlayMac: UNDERLAY_MAC });
     agents.push(a);
     return a;
   }

@@ -11,13 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, type PodPort } from '../../../src/agent/agent.js';
 import { IntrospectRouteError, agentIntrospectRoutes } from '../../../src/agent/introspect-routes.js';
-import { reconnectDelayMs } from '../../../src/agent/xmpp-client.js';
 import { main } from '../../../src/cli/main.js';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
 import { VIF_LEGEND, natPolicy, process } from '../../../src/vrouter/index.js';
 import { nhSnapshot } from '../../../src/vrouter/snapshot.js';
 import { FABRIC_MAC, GATEWAY, NODE_A, NODE_B, UNDERLAY_MAC, fromPod, mplsOverGreFrame, tcpPacket } from '../../unit/vrouter/lab.js';
+import { loopbackAgent } from '../../support/loopback-agent.js';
 
 const BOOK = readFileSync(new URL('../../../../shared/docs/seed-book-kubernetes-contrail-day-one.txt', import.meta.url), 'utf8').split('\n');
 
@@ -116,14 +116,7 @@ describe('weft vif/rt/nh/mpls/flow on agent A, in the book\'s layouts', () => {
   };
 
   function agent(name: string, vhostIp: string): Agent {
-    const a = new Agent({
-      name,
-      vhostIp,
-      controlNodes: [{ host: '127.0.0.1', port: cnPort }],
-      fabricMac: FABRIC_MAC,
-      underlayMac: UNDERLAY_MAC,
-      client: { reconnectDelay: (n) => Math.ceil(reconnectDelayMs(n) / 20) },
-    });
+    const a = loopbackAgent({ name, vhostIp, cnPort, fabricMac: FABRIC_MAC, underlayMac: UNDERLAY_MAC });
     agents.push(a);
     return a;
   }

@@ -11,11 +11,12 @@ import { emptyAgentView, type AgentView, type ViewPort } from '../../../src/conf
 import { Agent, type PodInfo } from '../../../src/agent/agent.js';
 import { DEFAULT_LOCAL_PREFERENCE, ViewApplier } from '../../../src/agent/view-apply.js';
 import { firewallHook } from '../../../src/agent/firewall.js';
-import { reconnectDelayMs, type ReceivedRoute } from '../../../src/agent/xmpp-client.js';
+import type { ReceivedRoute } from '../../../src/agent/xmpp-client.js';
 import { InstanceRouteHub } from '../../../src/control/instance-routes.js';
 import { XmppServer } from '../../../src/control/xmpp/server.js';
 import { flowActionString, formatFlowList, process, type Action, type FlowEntry } from '../../../src/vrouter/index.js';
 import { FABRIC_MAC, GATEWAY, NODE_A, NODE_B, UNDERLAY_MAC, emitted, fromPod, mplsOverGreFrame, mplsOverUdpFrame, one, tcpPacket, tunnelled } from '../vrouter/lab.js';
+import { loopbackAgent } from '../../support/loopback-agent.js';
 
 const POD_VN = 'default-domain:k8s-default:k8s-default-pod-network';
 const POD_RI = `${POD_VN}:k8s-default-pod-network`;
@@ -449,14 +450,7 @@ describe('two agents and a control node on 127.0.0.1: VIP ECMP and re-publishing
   }
 
   function agent(name: string, vhostIp: string): { agent: Agent; applier: ViewApplier } {
-    const a = new Agent({
-      name,
-      vhostIp,
-      controlNodes: [{ host: '127.0.0.1', port: cnPort }],
-      fabricMac: FABRIC_MAC,
-      underlayMac: UNDERLAY_MAC,
-      client: { reconnectDelay: (n) => Math.ceil(reconnectDelayMs(n) / 20) },
-    });
+    const a = loopbackAgent({ name, vhostIp, cnPort, fabricMac: FABRIC_MAC, underlayMac: UNDERLAY_MAC });
     agents.push(a);
     const applier = new ViewApplier(a);
     a.onView = (v) => applier.apply(v);
